@@ -1,0 +1,38 @@
+# Everything a fresh machine with python3 (3.11+) and make needs.
+#   make test           lint, type-check and test on .venv (all extras)
+#   make test-pythons   the torch-free tests on Python 3.12 and 3.13, where pyenv has them
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PIP_INSTALL := -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: test lint typecheck pytest test-pythons venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "pamiq-core needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python $(PIP_INSTALL) -e '.[torch,gym,dev]'
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/pyright
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+test-pythons:
+	PYTHON=$(PYTHON) scripts/test-pythons.sh
+
+clean:
+	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache

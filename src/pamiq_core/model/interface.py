@@ -1,0 +1,129 @@
+"""The two halves of a model: one that infers, one that trains.
+
+An agent calls an :class:`InferenceModel` from the inference thread while a trainer
+updates the paired :class:`TrainingModel` in the training thread. ``sync()`` is the one
+doorway between the two: it pushes the trained parameters into the inference model.
+"""
+
+import threading
+from abc import ABC, abstractmethod
+from typing import Any, Generic, TypeVar
+
+from pamiq_core.state_persistence import PersistentStateMixin
+
+
+class InferenceModel(ABC):
+    """A model the agent calls to make decisions.
+
+    Calling the model calls :meth:`infer` with the same arguments.
+    """
+
+    @abstractmethod
+    def infer(self, *args: Any, **kwds: Any) -> Any:
+        """Compute the model's output for the given input."""
+
+    def __call__(self, *args: Any, **kwds: Any) -> Any:
+        """Run :meth:`infer` with the same arguments."""
+        return self.infer(*args, **kwds)
+
+
+T = TypeVar("T", bound=InferenceModel)
+
+
+class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
+    """A model trained in the training thread, paired with an inference model.
+
+    Subclasses create the inference model in :meth:`_create_inference_model` and copy
+    trained parameters into it in :meth:`sync_impl`. Calling the model calls
+    :meth:`forward`.
+
+    Thread ownership: the training thread owns this object. The inference model is
+    created once, by whichever thread asks for it first (a lock makes that creation
+    happen exactly once); afterwards only :meth:`sync` hands data across threads, and
+    the safety of that hand-over is the job of :meth:`sync_impl`.
+    """
+
+    def __init__(
+        self, has_inference_model: bool = True, inference_thread_only: bool = False
+    ) -> None:
+        """Configure how the model is used by the two threads.
+
+        Args:
+            has_inference_model: Whether this model creates and keeps an inference
+                model. Without one, the model can only be used for training.
+            inference_thread_only: Whether the model is used only by the inference
+                thread (e.g. a frozen pretrained network). Such a model is hidden from
+                trainers and never synced.
+
+        Raises:
+            ValueError: If ``has_inference_model`` is False while
+                ``inference_thread_only`` is True.
+        """
+        if not has_inference_model and inference_thread_only:
+            raise ValueError(
+                "has_inference_model=False cannot be combined with "
+                "inference_thread_only=True: a model without an inference model "
+                "could then be used by neither the inference thread nor the "
+                "training thread."
+            )
+        self.has_inference_model = has_inference_model
+        self.inference_thread_only = inference_thread_only
+        self._inference_model: T | None = None
+        self._inference_model_creation_lock = threading.Lock()
+
+    @property
+    def inference_model(self) -> T:
+        """The paired inference model, created on first access and cached.
+
+        Raises:
+            RuntimeError: If the model was configured with
+                ``has_inference_model=False``.
+        """
+        if not self.has_inference_model:
+            raise RuntimeError(
+                f"{type(self).__name__} was configured without an inference model "
+                "(has_inference_model=False), so it has no inference_model; it can "
+                "only be used for training."
+            )
+        model = self._inference_model
+        if model is None:
+            with self._inference_model_creation_lock:
+                model = self._inference_model
+                if model is None:
+                    model = self._create_inference_model()
+                    self._inference_model = model
+        return model
+
+    @abstractmethod
+    def _create_inference_model(self) -> T:
+        """Create the inference model paired with this training model."""
+
+    @abstractmethod
+    def forward(self, *args: Any, **kwds: Any) -> Any:
+        """Compute the model's output during training."""
+
+    def __call__(self, *args: Any, **kwds: Any) -> Any:
+        """Run :meth:`forward` with the same arguments."""
+        return self.forward(*args, **kwds)
+
+    @property
+    def _need_sync(self) -> bool:
+        """Whether :meth:`sync` has anything to do for this model."""
+        return self.has_inference_model and not self.inference_thread_only
+
+    def sync(self) -> None:
+        """Push the current training parameters to the inference model.
+
+        Does nothing for models without an inference model or used only by the
+        inference thread.
+        """
+        if self._need_sync:
+            self.sync_impl(self.inference_model)
+
+    @abstractmethod
+    def sync_impl(self, inference_model: T) -> None:
+        """Make ``inference_model`` reflect the current training parameters.
+
+        Called from the training thread while the inference thread may be calling
+        ``inference_model``; implementations make that hand-over safe.
+        """
