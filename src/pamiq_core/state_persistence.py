@@ -5,7 +5,9 @@ for it and that does not exist yet when saving. The part decides how to use it: 
 directory of its own, or as the stem of a single file.
 """
 
+import pickle
 from pathlib import Path
+from typing import Any
 
 
 class PersistentStateMixin:
@@ -20,3 +22,15 @@ class PersistentStateMixin:
 
     def load_state(self, path: Path) -> None:
         """Load the state that ``save_state`` wrote under ``path`` (no-op by default)."""
+
+
+def save_pickle(obj: Any, path: Path | str) -> None:
+    """Write ``obj`` to ``path`` with the standard pickle module."""
+    with open(path, "wb") as f:
+        pickle.dump(obj, f)
+
+
+def load_pickle(path: Path | str) -> Any:
+    """Read back an object written by :func:`save_pickle`."""
+    with open(path, "rb") as f:
+        return pickle.load(f)

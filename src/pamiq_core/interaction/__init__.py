@@ -1,0 +1,1 @@
+"""Agents, environments and the interaction loop that connects them."""

@@ -1,0 +1,238 @@
+"""Pamiq time: clocks that the running system can pause and speed up.
+
+All framework timing goes through this module. Its clocks follow the real ones, scaled
+by a time scale, and stand still while the system is paused. :func:`sleep` sleeps in
+pamiq time: it waits out a pause instead of returning early, and a scale change during
+the sleep changes how much real time remains.
+
+The module-level functions are bound methods of one global :class:`TimeController`.
+Framework code always calls them through the module (``time.time()``), so tests can
+patch ``pamiq_core.time.time`` and friends.
+"""
+
+import functools
+import math
+import threading
+import time as _std_time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypedDict, TypeVar
+
+from pamiq_core.state_persistence import PersistentStateMixin, load_pickle, save_pickle
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class InvalidTimeScaleError(ValueError, AssertionError):
+    """A time scale that is not a positive finite number.
+
+    It is a :class:`ValueError`, and also an :class:`AssertionError` because that is
+    what PAMIQ-Core 0.6 raised for the same mistake.
+    """
+
+
+class TimeController(PersistentStateMixin):
+    """A pausable, scalable set of clocks: ``time``, ``perf_counter``, ``monotonic``.
+
+    Each clock reads ``scaled_anchor + (real_now - raw_anchor) * time_scale`` while
+    running and ``scaled_anchor`` while paused. Anchors are retaken whenever the
+    scale, the pause state or the loaded state changes, so readings never jump.
+
+    Thread safety: one re-entrant lock guards every field. Sleepers wait on a
+    condition of that lock, released while they wait, and are woken by every pause,
+    resume, scale change and state load.
+    """
+
+    class TimeControllerState(TypedDict):
+        """What :meth:`state_dict` returns: the three pamiq clock readings."""
+
+        scaled_anchor_time: float
+        scaled_anchor_monotonic: float
+        scaled_anchor_perf_counter: float
+
+    @staticmethod
+    def with_lock(
+        method: "Callable[Concatenate[TimeController, _P], _R]",
+    ) -> "Callable[Concatenate[TimeController, _P], _R]":
+        """Decorate a method so it runs while holding the controller's lock."""
+
+        @functools.wraps(method)
+        def locked(self: "TimeController", *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            with self._lock:
+                return method(self, *args, **kwargs)
+
+        return locked
+
+    def __init__(self) -> None:
+        """Start running at scale 1.0, reading the same as the real clocks."""
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._time_scale = 1.0
+        self._is_paused = False
+        self._raw_anchor_time = _std_time.time()
+        self._raw_anchor_perf_counter = _std_time.perf_counter()
+        self._raw_anchor_monotonic = _std_time.monotonic()
+        self._scaled_anchor_time = self._raw_anchor_time
+        self._scaled_anchor_perf_counter = self._raw_anchor_perf_counter
+        self._scaled_anchor_monotonic = self._raw_anchor_monotonic
+
+    def _retake_raw_anchors(self) -> None:
+        self._raw_anchor_time = _std_time.time()
+        self._raw_anchor_perf_counter = _std_time.perf_counter()
+        self._raw_anchor_monotonic = _std_time.monotonic()
+
+    def _reanchor(self) -> None:
+        """Move both anchor sets to now; readings stay continuous."""
+        self._scaled_anchor_time = self.time()
+        self._scaled_anchor_perf_counter = self.perf_counter()
+        self._scaled_anchor_monotonic = self.monotonic()
+        self._retake_raw_anchors()
+
+    @with_lock
+    def is_paused(self) -> bool:
+        """Whether the clocks are paused."""
+        return self._is_paused
+
+    @with_lock
+    def time(self) -> float:
+        """Pamiq seconds since the epoch."""
+        if self._is_paused:
+            return self._scaled_anchor_time
+        elapsed = _std_time.time() - self._raw_anchor_time
+        return self._scaled_anchor_time + elapsed * self._time_scale
+
+    @with_lock
+    def perf_counter(self) -> float:
+        """Pamiq performance counter, for measuring short spans."""
+        if self._is_paused:
+            return self._scaled_anchor_perf_counter
+        elapsed = _std_time.perf_counter() - self._raw_anchor_perf_counter
+        return self._scaled_anchor_perf_counter + elapsed * self._time_scale
+
+    @with_lock
+    def monotonic(self) -> float:
+        """Pamiq monotonic clock."""
+        if self._is_paused:
+            return self._scaled_anchor_monotonic
+        elapsed = _std_time.monotonic() - self._raw_anchor_monotonic
+        return self._scaled_anchor_monotonic + elapsed * self._time_scale
+
+    @with_lock
+    def set_time_scale(self, time_scale: float) -> None:
+        """Make pamiq time run ``time_scale`` times as fast as real time.
+
+        Allowed while paused: the clocks stay frozen and the new rate applies after
+        resume.
+
+        Raises:
+            InvalidTimeScaleError: If ``time_scale`` is not a positive finite number.
+        """
+        if not (time_scale > 0 and math.isfinite(time_scale)):
+            raise InvalidTimeScaleError(
+                f"Time scale must be > 0 and finite, got {time_scale!r}."
+            )
+        self._reanchor()
+        self._time_scale = float(time_scale)
+        self._changed.notify_all()
+
+    @with_lock
+    def get_time_scale(self) -> float:
+        """The current time scale."""
+        return self._time_scale
+
+    @with_lock
+    def pause(self) -> None:
+        """Freeze the clocks (idempotent)."""
+        if not self._is_paused:
+            self._reanchor()
+            self._is_paused = True
+            self._changed.notify_all()
+
+    @with_lock
+    def resume(self) -> None:
+        """Let the clocks run again from where they stopped (idempotent)."""
+        if self._is_paused:
+            self._is_paused = False
+            self._retake_raw_anchors()
+            self._changed.notify_all()
+
+    def sleep(self, secs: float) -> None:
+        """Sleep for ``secs`` seconds of pamiq time.
+
+        While the clocks are paused the sleeper waits, without using the CPU, until
+        they resume. A scale change during the sleep applies to the rest of it.
+
+        Raises:
+            ValueError: If ``secs`` is negative or not a number.
+        """
+        if not secs >= 0:
+            raise ValueError(f"sleep length must be non-negative, got {secs!r}.")
+        with self._lock:
+            deadline = self.monotonic() + secs
+            while True:
+                if self._is_paused:
+                    self._changed.wait()
+                    continue
+                remaining = deadline - self.monotonic()
+                if remaining <= 0:
+                    return
+                self._changed.wait(remaining / self._time_scale)
+
+    @with_lock
+    def state_dict(self) -> "TimeController.TimeControllerState":
+        """The current pamiq clock readings, to be restored by :meth:`load_state_dict`.
+
+        Reading the state never moves the clocks.
+        """
+        self._reanchor()
+        return {
+            "scaled_anchor_time": self._scaled_anchor_time,
+            "scaled_anchor_monotonic": self._scaled_anchor_monotonic,
+            "scaled_anchor_perf_counter": self._scaled_anchor_perf_counter,
+        }
+
+    @with_lock
+    def load_state_dict(self, state_dict: "TimeController.TimeControllerState") -> None:
+        """Continue the clocks from saved readings.
+
+        Real time that passed while the system was down is not counted. The scale and
+        the pause state are unchanged.
+        """
+        self._scaled_anchor_time = state_dict["scaled_anchor_time"]
+        self._scaled_anchor_monotonic = state_dict["scaled_anchor_monotonic"]
+        self._scaled_anchor_perf_counter = state_dict["scaled_anchor_perf_counter"]
+        self._retake_raw_anchors()
+        self._changed.notify_all()
+
+    def save_state(self, path: Path) -> None:
+        """Pickle :meth:`state_dict` to ``path`` with the suffix ``.pkl``."""
+        save_pickle(self.state_dict(), path.with_suffix(".pkl"))
+
+    def load_state(self, path: Path) -> None:
+        """Load what :meth:`save_state` wrote for ``path``."""
+        self.load_state_dict(load_pickle(path.with_suffix(".pkl")))
+
+
+_time_controller = TimeController()
+
+
+def get_global_time_controller() -> TimeController:
+    """The controller behind the module-level functions."""
+    return _time_controller
+
+
+is_paused = _time_controller.is_paused
+sleep = _time_controller.sleep
+time = _time_controller.time
+perf_counter = _time_controller.perf_counter
+monotonic = _time_controller.monotonic
+set_time_scale = _time_controller.set_time_scale
+get_time_scale = _time_controller.get_time_scale
+pause = _time_controller.pause
+resume = _time_controller.resume
+state_dict = _time_controller.state_dict
+load_state_dict = _time_controller.load_state_dict
+
+fixed_sleep = _std_time.sleep
+fixed_time = _std_time.time

@@ -1,0 +1,5 @@
+"""Small helpers shared across the framework."""
+
+from . import reflection, schedulers
+
+__all__ = ["reflection", "schedulers"]
