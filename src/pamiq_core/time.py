@@ -22,6 +22,7 @@ from pamiq_core.state_persistence import PersistentStateMixin, load_pickle, save
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_C = TypeVar("_C", bound="TimeController")
 
 
 class InvalidTimeScaleError(ValueError, AssertionError):
@@ -53,12 +54,12 @@ class TimeController(PersistentStateMixin):
 
     @staticmethod
     def with_lock(
-        method: "Callable[Concatenate[TimeController, _P], _R]",
-    ) -> "Callable[Concatenate[TimeController, _P], _R]":
+        method: Callable[Concatenate[_C, _P], _R],
+    ) -> Callable[Concatenate[_C, _P], _R]:
         """Decorate a method so it runs while holding the controller's lock."""
 
         @functools.wraps(method)
-        def locked(self: "TimeController", *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        def locked(self: _C, *args: _P.args, **kwargs: _P.kwargs) -> _R:
             with self._lock:
                 return method(self, *args, **kwargs)
 
