@@ -1,4 +1,21 @@
-"""Signals between the control thread and the background threads."""
+"""Signals between the control thread and the background threads.
+
+Commands flow one way, from the control thread to the background threads, through a
+:class:`ThreadController` (written only by the control thread). Reports flow the other
+way, through one :class:`ThreadStatus` per background thread (written only by that
+thread). Both are built on :class:`threading.Event`, so readers in other threads need
+no further locking.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from .thread_types import ThreadTypes
+
+OnPausedCallback = Callable[[], None]
+OnResumedCallback = Callable[[], None]
 
 
 class ThreadEventMixin:
@@ -13,3 +30,238 @@ class ThreadEventMixin:
 
     def on_resumed(self) -> None:
         """React to the system resuming."""
+
+
+class ThreadController:
+    """The command side: resume/pause and active/shutdown.
+
+    Only the control thread may call the mutators; any thread may read.
+    """
+
+    def __init__(self) -> None:
+        """Start resumed and active."""
+        self._resume_event = threading.Event()
+        self._shutdown_event = threading.Event()
+        self._resume_event.set()
+
+    @property
+    def read_only(self) -> "ReadOnlyController":
+        """A view of this controller without mutators."""
+        return ReadOnlyController(self)
+
+    def resume(self) -> None:
+        """Let background threads run.
+
+        Raises:
+            RuntimeError: If the controller has been shut down.
+        """
+        if self.is_shutdown():
+            raise RuntimeError("ThreadController must be activated before resume().")
+        self._resume_event.set()
+
+    def pause(self) -> None:
+        """Ask background threads to pause after their current step.
+
+        Raises:
+            RuntimeError: If the controller has been shut down.
+        """
+        if self.is_shutdown():
+            raise RuntimeError("ThreadController must be activated before pause().")
+        self._resume_event.clear()
+
+    def is_resume(self) -> bool:
+        """Whether threads may run."""
+        return self._resume_event.is_set()
+
+    def is_pause(self) -> bool:
+        """Whether threads are asked to pause."""
+        return not self._resume_event.is_set()
+
+    def shutdown(self) -> None:
+        """Ask threads to stop; releases threads blocked in a pause first."""
+        if self.is_shutdown():
+            return
+        self._resume_event.set()
+        self._shutdown_event.set()
+
+    def activate(self) -> None:
+        """Undo a shutdown."""
+        self._shutdown_event.clear()
+
+    def is_shutdown(self) -> bool:
+        """Whether shutdown has been requested."""
+        return self._shutdown_event.is_set()
+
+    def is_active(self) -> bool:
+        """Whether threads should keep running."""
+        return not self._shutdown_event.is_set()
+
+    def wait_for_resume(self, timeout: float) -> bool:
+        """Block until resumed (or shut down) or ``timeout`` seconds pass.
+
+        Returns:
+            True if the controller is resumed.
+        """
+        return self._resume_event.wait(timeout)
+
+    def wait_for_shutdown(self, timeout: float) -> bool:
+        """Block until shutdown is requested or ``timeout`` seconds pass.
+
+        Returns:
+            True if shutdown has been requested.
+        """
+        return self._shutdown_event.wait(timeout)
+
+
+class ReadOnlyController:
+    """The read side of a :class:`ThreadController`, handed to background threads."""
+
+    def __init__(self, controller: ThreadController) -> None:
+        """Expose ``controller``'s query methods."""
+        self.is_resume = controller.is_resume
+        self.is_pause = controller.is_pause
+        self.is_shutdown = controller.is_shutdown
+        self.is_active = controller.is_active
+        self.wait_for_resume = controller.wait_for_resume
+        self.wait_for_shutdown = controller.wait_for_shutdown
+
+
+class ControllerCommandHandler:
+    """Applies the controller's commands inside a background thread's loop.
+
+    ``while handler.manage_loop(): step()`` blocks while paused (calling
+    ``on_paused`` once before waiting and ``on_resumed`` once after, unless the wait
+    ended in a shutdown) and ends the loop after a shutdown.
+    """
+
+    def __init__(
+        self,
+        controller: ReadOnlyController,
+        on_paused_callback: OnPausedCallback = lambda: None,
+        on_resumed_callback: OnResumedCallback = lambda: None,
+    ) -> None:
+        """Follow ``controller``, calling the callbacks around each pause."""
+        self._controller = controller
+        self.on_paused = on_paused_callback
+        self.on_resumed = on_resumed_callback
+
+    def stop_if_pause(self) -> None:
+        """Block while the controller is paused.
+
+        A pause ended by shutdown does not call ``on_resumed``: the thread goes
+        straight to its teardown (0.6 fired the resume hooks on the way out).
+        """
+        if self._controller.is_resume():
+            return
+        self.on_paused()
+        while not self._controller.wait_for_resume(1.0):
+            pass
+        if self._controller.is_active():
+            self.on_resumed()
+
+    def manage_loop(self) -> bool:
+        """Wait out a pause, then say whether the loop should go on."""
+        self.stop_if_pause()
+        return self._controller.is_active()
+
+
+class ThreadStatus:
+    """The report side: whether a background thread is paused or has failed.
+
+    Only the thread it describes writes it.
+    """
+
+    def __init__(self) -> None:
+        """Start running, with no exception."""
+        self._paused_event = threading.Event()
+        self._exception_event = threading.Event()
+
+    @property
+    def read_only(self) -> "ReadOnlyThreadStatus":
+        """A view of this status without mutators."""
+        return ReadOnlyThreadStatus(self)
+
+    def pause(self) -> None:
+        """Report that the thread is paused."""
+        self._paused_event.set()
+
+    def resume(self) -> None:
+        """Report that the thread runs again."""
+        self._paused_event.clear()
+
+    def is_pause(self) -> bool:
+        """Whether the thread reports being paused."""
+        return self._paused_event.is_set()
+
+    def is_resume(self) -> bool:
+        """Whether the thread reports running."""
+        return not self._paused_event.is_set()
+
+    def exception_raised(self) -> None:
+        """Report that the thread died of an exception (never cleared)."""
+        self._exception_event.set()
+
+    def is_exception_raised(self) -> bool:
+        """Whether the thread died of an exception."""
+        return self._exception_event.is_set()
+
+    def wait_for_pause(self, timeout: float) -> bool:
+        """Block until the thread reports paused or ``timeout`` seconds pass."""
+        return self._paused_event.wait(timeout)
+
+
+class ReadOnlyThreadStatus:
+    """The read side of a :class:`ThreadStatus`, handed to the control thread."""
+
+    def __init__(self, status: ThreadStatus) -> None:
+        """Expose ``status``'s query methods."""
+        self.is_pause = status.is_pause
+        self.is_resume = status.is_resume
+        self.wait_for_pause = status.wait_for_pause
+        self.is_exception_raised = status.is_exception_raised
+
+
+class ThreadStatusesMonitor:
+    """Watches the statuses of all background threads for the control thread."""
+
+    def __init__(self, statuses: Mapping[ThreadTypes, ReadOnlyThreadStatus]) -> None:
+        """Watch ``statuses``, keyed by thread type."""
+        self._statuses = dict(statuses)
+        self._logger = logging.getLogger(f"{__name__}.{type(self).__name__}")
+
+    def wait_for_all_threads_pause(self, timeout: float) -> bool:
+        """Wait, at most ``timeout`` seconds in total, until every thread is paused.
+
+        Logs an error naming each thread that did not pause in time.
+        """
+        deadline = time.monotonic() + timeout
+        late: list[ThreadTypes] = []
+        for thread_type, status in self._statuses.items():
+            if not status.wait_for_pause(max(0.0, deadline - time.monotonic())):
+                late.append(thread_type)
+        for thread_type in late:
+            self._logger.error(
+                f"Timeout waiting for '{thread_type.thread_name}' thread to pause "
+                f"after {timeout} seconds."
+            )
+        return not late
+
+    def check_exception_raised(self) -> bool:
+        """Log and report whether any thread died of an exception."""
+        raised = False
+        for thread_type, status in self._statuses.items():
+            if status.is_exception_raised():
+                self._logger.error(
+                    f"An exception has occurred in the '{thread_type.thread_name}' "
+                    "thread."
+                )
+                raised = True
+        return raised
+
+    def check_all_threads_paused(self) -> bool:
+        """Whether every thread reports paused (True when there are none)."""
+        return all(status.is_pause() for status in self._statuses.values())
+
+    def check_any_threads_paused(self) -> bool:
+        """Whether any thread reports paused."""
+        return any(status.is_pause() for status in self._statuses.values())

@@ -1,0 +1,241 @@
+import logging
+import threading
+import time
+from unittest import mock
+
+import pytest
+
+from pamiq_core.thread import (
+    ControllerCommandHandler,
+    ReadOnlyController,
+    ReadOnlyThreadStatus,
+    ThreadController,
+    ThreadEventMixin,
+    ThreadStatus,
+    ThreadStatusesMonitor,
+    ThreadTypes,
+)
+
+
+def start(target: object) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)  # type: ignore[arg-type]
+    thread.start()
+    return thread
+
+
+class TestThreadEventMixin:
+    def test_hooks_do_nothing(self) -> None:
+        mixin = ThreadEventMixin()
+        mixin.on_paused()
+        mixin.on_resumed()
+
+
+class TestThreadController:
+    def test_starts_resumed_and_active(self) -> None:
+        controller = ThreadController()
+        assert controller.is_resume()
+        assert not controller.is_pause()
+        assert controller.is_active()
+        assert not controller.is_shutdown()
+
+    def test_pause_and_resume(self) -> None:
+        controller = ThreadController()
+        controller.pause()
+        assert controller.is_pause()
+        controller.resume()
+        assert controller.is_resume()
+
+    def test_shutdown_releases_paused_threads(self) -> None:
+        controller = ThreadController()
+        controller.pause()
+        controller.shutdown()
+        assert controller.is_shutdown()
+        assert controller.is_resume()  # so nobody stays blocked in a pause
+        controller.shutdown()  # idempotent
+
+    @pytest.mark.parametrize("command", ["pause", "resume"])
+    def test_commands_after_shutdown_are_refused(self, command: str) -> None:
+        controller = ThreadController()
+        controller.shutdown()
+        with pytest.raises(RuntimeError, match=rf"activated before {command}\(\)"):
+            getattr(controller, command)()
+
+    def test_activate_undoes_shutdown(self) -> None:
+        controller = ThreadController()
+        controller.shutdown()
+        controller.activate()
+        assert controller.is_active()
+        controller.pause()
+
+    def test_wait_for_resume(self) -> None:
+        controller = ThreadController()
+        assert controller.wait_for_resume(0.0)
+        controller.pause()
+        assert not controller.wait_for_resume(0.01)
+        waiter = start(lambda: controller.wait_for_resume(10.0))
+        controller.resume()
+        waiter.join(timeout=5)
+        assert not waiter.is_alive()
+
+    def test_read_only_view_exposes_the_query_methods(self) -> None:
+        controller = ThreadController()
+        view = controller.read_only
+        assert isinstance(view, ReadOnlyController)
+        assert view.is_resume == controller.is_resume
+        assert view.is_pause == controller.is_pause
+        assert view.is_shutdown == controller.is_shutdown
+        assert view.is_active == controller.is_active
+        assert view.wait_for_resume == controller.wait_for_resume
+        assert not hasattr(view, "pause")
+
+
+class TestControllerCommandHandler:
+    def test_returns_at_once_when_running(self) -> None:
+        controller = ThreadController()
+        paused, resumed = mock.Mock(), mock.Mock()
+        handler = ControllerCommandHandler(controller.read_only, paused, resumed)
+        assert handler.manage_loop() is True
+        paused.assert_not_called()
+        resumed.assert_not_called()
+        assert handler.on_paused is paused
+        assert handler.on_resumed is resumed
+
+    def test_blocks_while_paused_with_hooks_around_the_pause(self) -> None:
+        controller = ThreadController()
+        log: list[str] = []
+        handler = ControllerCommandHandler(
+            controller.read_only,
+            lambda: log.append("paused"),
+            lambda: log.append("resumed"),
+        )
+        controller.pause()
+        waiter = start(handler.stop_if_pause)
+        waiter.join(timeout=0.1)
+        assert waiter.is_alive()
+        assert log == ["paused"]
+        controller.resume()
+        waiter.join(timeout=5)
+        assert not waiter.is_alive()
+        assert log == ["paused", "resumed"]
+
+    def test_shutdown_while_paused_ends_the_loop_without_resume_hooks(self) -> None:
+        controller = ThreadController()
+        log: list[str] = []
+        handler = ControllerCommandHandler(
+            controller.read_only,
+            lambda: log.append("paused"),
+            lambda: log.append("resumed"),
+        )
+        controller.pause()
+        result: list[bool] = []
+        waiter = start(lambda: result.append(handler.manage_loop()))
+        time.sleep(0.05)
+        controller.shutdown()
+        waiter.join(timeout=5)
+        assert result == [False]
+        assert log == ["paused"]
+
+    def test_default_callbacks_do_nothing(self) -> None:
+        controller = ThreadController()
+        handler = ControllerCommandHandler(controller.read_only)
+        controller.pause()
+        waiter = start(handler.stop_if_pause)
+        controller.resume()
+        waiter.join(timeout=5)
+        assert not waiter.is_alive()
+
+
+class TestThreadStatus:
+    def test_reports_pause_and_resume(self) -> None:
+        status = ThreadStatus()
+        assert status.is_resume()
+        assert not status.is_pause()
+        status.pause()
+        assert status.is_pause()
+        assert status.wait_for_pause(0.0)
+        status.resume()
+        assert status.is_resume()
+        assert not status.wait_for_pause(0.01)
+
+    def test_exception_flag_is_never_cleared(self) -> None:
+        status = ThreadStatus()
+        assert not status.is_exception_raised()
+        status.exception_raised()
+        status.resume()
+        assert status.is_exception_raised()
+
+    def test_read_only_view(self) -> None:
+        status = ThreadStatus()
+        view = status.read_only
+        assert isinstance(view, ReadOnlyThreadStatus)
+        assert view.is_pause == status.is_pause
+        assert view.is_resume == status.is_resume
+        assert view.wait_for_pause == status.wait_for_pause
+        assert view.is_exception_raised == status.is_exception_raised
+        assert not hasattr(view, "pause")
+
+
+def statuses() -> tuple[ThreadStatus, ThreadStatus, ThreadStatusesMonitor]:
+    inference, training = ThreadStatus(), ThreadStatus()
+    monitor = ThreadStatusesMonitor(
+        {
+            ThreadTypes.INFERENCE: inference.read_only,
+            ThreadTypes.TRAINING: training.read_only,
+        }
+    )
+    return inference, training, monitor
+
+
+class TestThreadStatusesMonitor:
+    def test_empty_monitor(self) -> None:
+        monitor = ThreadStatusesMonitor({})
+        assert monitor.wait_for_all_threads_pause(10.0)
+        assert monitor.check_all_threads_paused()
+        assert not monitor.check_any_threads_paused()
+        assert not monitor.check_exception_raised()
+
+    def test_all_and_any_paused(self) -> None:
+        inference, training, monitor = statuses()
+        inference.pause()
+        assert monitor.check_any_threads_paused()
+        assert not monitor.check_all_threads_paused()
+        training.pause()
+        assert monitor.check_all_threads_paused()
+
+    def test_waits_for_threads_pausing_at_different_times(self) -> None:
+        inference, training, monitor = statuses()
+        start(lambda: (time.sleep(0.02), inference.pause()))
+        start(lambda: (time.sleep(0.05), training.pause()))
+        assert monitor.wait_for_all_threads_pause(10.0)
+
+    def test_the_timeout_is_shared_not_multiplied(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        monitor = ThreadStatusesMonitor(
+            {thread_type: ThreadStatus().read_only for thread_type in ThreadTypes}
+        )
+        started = time.monotonic()
+        with caplog.at_level(logging.ERROR):
+            assert not monitor.wait_for_all_threads_pause(0.3)
+        # One shared timeout (about 0.3 s), not one per thread (0.9 s).
+        assert time.monotonic() - started < 0.8
+        for name in ("control", "inference", "training"):
+            assert f"'{name}' thread to pause after 0.3 seconds" in caplog.text
+
+    def test_reports_only_the_threads_that_did_not_pause(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        inference, _, monitor = statuses()
+        inference.pause()
+        with caplog.at_level(logging.ERROR):
+            assert not monitor.wait_for_all_threads_pause(0.01)
+        assert "'inference'" not in caplog.text
+        assert "'training'" in caplog.text
+
+    def test_logs_each_failed_thread(self, caplog: pytest.LogCaptureFixture) -> None:
+        _, training, monitor = statuses()
+        training.exception_raised()
+        with caplog.at_level(logging.ERROR):
+            assert monitor.check_exception_raised()
+        assert "An exception has occurred in the 'training' thread." in caplog.text
+        assert "'inference'" not in caplog.text
