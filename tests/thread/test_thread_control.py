@@ -77,6 +77,19 @@ class TestThreadController:
         waiter.join(timeout=5)
         assert not waiter.is_alive()
 
+    def test_wait_for_command_wakes_on_pause_and_shutdown(self) -> None:
+        controller = ThreadController()
+        assert not controller.wait_for_command(0.01)
+        controller.pause()
+        assert controller.wait_for_command(0.0)
+        controller.resume()
+        assert not controller.wait_for_command(0.01)
+        waiter = start(lambda: controller.wait_for_command(10.0))
+        controller.shutdown()
+        waiter.join(timeout=5)
+        assert not waiter.is_alive()
+        assert controller.wait_for_command(0.0)
+
     def test_read_only_view_exposes_the_query_methods(self) -> None:
         controller = ThreadController()
         view = controller.read_only
@@ -86,6 +99,8 @@ class TestThreadController:
         assert view.is_shutdown == controller.is_shutdown
         assert view.is_active == controller.is_active
         assert view.wait_for_resume == controller.wait_for_resume
+        assert view.wait_for_shutdown == controller.wait_for_shutdown
+        assert view.wait_for_command == controller.wait_for_command
         assert not hasattr(view, "pause")
 
 
@@ -231,6 +246,18 @@ class TestThreadStatusesMonitor:
             assert not monitor.wait_for_all_threads_pause(0.01)
         assert "'inference'" not in caplog.text
         assert "'training'" in caplog.text
+
+    def test_gives_up_at_once_on_a_thread_that_died(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        inference, training, monitor = statuses()
+        inference.pause()
+        training.exception_raised()
+        started = time.monotonic()
+        with caplog.at_level(logging.ERROR):
+            assert not monitor.wait_for_all_threads_pause(60.0)
+        assert time.monotonic() - started < 30.0
+        assert "'training' thread cannot pause: it died" in caplog.text
 
     def test_logs_each_failed_thread(self, caplog: pytest.LogCaptureFixture) -> None:
         _, training, monitor = statuses()

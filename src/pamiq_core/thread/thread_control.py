@@ -42,6 +42,7 @@ class ThreadController:
         """Start resumed and active."""
         self._resume_event = threading.Event()
         self._shutdown_event = threading.Event()
+        self._command_event = threading.Event()  # set while paused or shut down
         self._resume_event.set()
 
     @property
@@ -57,6 +58,7 @@ class ThreadController:
         """
         if self.is_shutdown():
             raise RuntimeError("ThreadController must be activated before resume().")
+        self._command_event.clear()
         self._resume_event.set()
 
     def pause(self) -> None:
@@ -68,6 +70,7 @@ class ThreadController:
         if self.is_shutdown():
             raise RuntimeError("ThreadController must be activated before pause().")
         self._resume_event.clear()
+        self._command_event.set()
 
     def is_resume(self) -> bool:
         """Whether threads may run."""
@@ -83,10 +86,13 @@ class ThreadController:
             return
         self._resume_event.set()
         self._shutdown_event.set()
+        self._command_event.set()
 
     def activate(self) -> None:
         """Undo a shutdown."""
         self._shutdown_event.clear()
+        if self.is_resume():
+            self._command_event.clear()
 
     def is_shutdown(self) -> bool:
         """Whether shutdown has been requested."""
@@ -112,6 +118,16 @@ class ThreadController:
         """
         return self._shutdown_event.wait(timeout)
 
+    def wait_for_command(self, timeout: float) -> bool:
+        """Block until a pause or a shutdown is requested, or ``timeout`` passes.
+
+        Idle threads wait here instead of sleeping, so they react at once.
+
+        Returns:
+            True if a pause or shutdown is pending.
+        """
+        return self._command_event.wait(timeout)
+
 
 class ReadOnlyController:
     """The read side of a :class:`ThreadController`, handed to background threads."""
@@ -124,6 +140,7 @@ class ReadOnlyController:
         self.is_active = controller.is_active
         self.wait_for_resume = controller.wait_for_resume
         self.wait_for_shutdown = controller.wait_for_shutdown
+        self.wait_for_command = controller.wait_for_command
 
 
 class ControllerCommandHandler:
@@ -232,19 +249,32 @@ class ThreadStatusesMonitor:
     def wait_for_all_threads_pause(self, timeout: float) -> bool:
         """Wait, at most ``timeout`` seconds in total, until every thread is paused.
 
-        Logs an error naming each thread that did not pause in time.
+        Gives up early if a thread has died of an exception, since it will never
+        report paused. Logs an error naming each thread that did not pause.
         """
         deadline = time.monotonic() + timeout
-        late: list[ThreadTypes] = []
-        for thread_type, status in self._statuses.items():
-            if not status.wait_for_pause(max(0.0, deadline - time.monotonic())):
-                late.append(thread_type)
-        for thread_type in late:
-            self._logger.error(
-                f"Timeout waiting for '{thread_type.thread_name}' thread to pause "
-                f"after {timeout} seconds."
-            )
-        return not late
+        pending = dict(self._statuses)
+        while pending:
+            for thread_type, status in list(pending.items()):
+                if status.is_pause():
+                    del pending[thread_type]
+            dead = [t for t, s in pending.items() if s.is_exception_raised()]
+            remaining = deadline - time.monotonic()
+            if not pending or dead or remaining <= 0:
+                break
+            next(iter(pending.values())).wait_for_pause(min(remaining, 0.05))
+        for thread_type, status in pending.items():
+            if status.is_exception_raised():
+                self._logger.error(
+                    f"The '{thread_type.thread_name}' thread cannot pause: it died of "
+                    "an exception."
+                )
+            else:
+                self._logger.error(
+                    f"Timeout waiting for '{thread_type.thread_name}' thread to pause "
+                    f"after {timeout} seconds."
+                )
+        return not pending
 
     def check_exception_raised(self) -> bool:
         """Log and report whether any thread died of an exception."""
