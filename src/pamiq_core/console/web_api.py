@@ -215,7 +215,7 @@ class WebApiServer:
             self._serve_until_stopped()
         except Exception:
             self._logger.exception(
-                f"Failed to start API server on {self._host}:{self._port}; "
+                f"The API server on {self._host}:{self._port} failed; "
                 "the system keeps running without a web API."
             )
         finally:
