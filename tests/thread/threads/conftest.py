@@ -6,7 +6,7 @@ from typing_extensions import override
 
 from pamiq_core import time
 from pamiq_core.thread import ThreadTypes
-from pamiq_core.thread.threads import BackgroundThread
+from pamiq_core.thread.threads import BackgroundThread, ControlThread
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +57,38 @@ class Worker(BackgroundThread):
 
 class Trainer(Worker):
     THREAD_TYPE = ThreadTypes.TRAINING
+
+
+class System:
+    """A control thread steering two real background threads."""
+
+    def __init__(self, control: ControlThread) -> None:
+        self.control = control
+        self.inference, self.training = Worker(), Trainer()
+        for thread in (self.inference, self.training):
+            thread.attach_controller(control.controller)
+        control.attach_thread_statuses(
+            {
+                ThreadTypes.INFERENCE: self.inference.thread_status,
+                ThreadTypes.TRAINING: self.training.thread_status,
+            }
+        )
+        self.runner = threading.Thread(target=self._run, daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self.control.run()
+        except BaseException as e:
+            self.error = e
+
+    def start(self) -> "System":
+        self.inference.start()
+        self.training.start()
+        self.runner.start()
+        return self
+
+    def stop(self) -> None:
+        self.control.shutdown()
+        for thread in (self.runner, self.inference, self.training):
+            thread.join(timeout=10)

@@ -1,5 +1,4 @@
 import logging
-import threading
 import time as std_time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,42 +12,13 @@ from pamiq_core.state_persistence import LatestStatesKeeper, StateStore
 from pamiq_core.thread import ThreadStatus, ThreadTypes
 from pamiq_core.thread.threads import ControlThread
 
-from .conftest import Trainer, Worker
+from .conftest import System
 
 
-class System:
-    """A control thread steering two real background threads."""
-
-    def __init__(self, control: ControlThread) -> None:
-        self.control = control
-        self.inference, self.training = Worker(), Trainer()
-        for thread in (self.inference, self.training):
-            thread.attach_controller(control.controller)
-        control.attach_thread_statuses(
-            {
-                ThreadTypes.INFERENCE: self.inference.thread_status,
-                ThreadTypes.TRAINING: self.training.thread_status,
-            }
-        )
-        self.runner = threading.Thread(target=self._run, daemon=True)
-        self.error: BaseException | None = None
-
-    def _run(self) -> None:
-        try:
-            self.control.run()
-        except BaseException as e:
-            self.error = e
-
-    def start(self) -> "System":
-        self.inference.start()
-        self.training.start()
-        self.runner.start()
-        return self
-
-    def stop(self) -> None:
-        self.control.shutdown()
-        for thread in (self.runner, self.inference, self.training):
-            thread.join(timeout=10)
+def make_control(store: StateStore, **kwargs: Any) -> ControlThread:
+    """A control thread without a web API (test_control_web_api.py covers that)."""
+    kwargs.setdefault("web_api_address", None)
+    return ControlThread(store, **kwargs)
 
 
 @pytest.fixture
@@ -58,7 +28,7 @@ def store(tmp_path: Path) -> StateStore:
 
 @pytest.fixture
 def system(store: StateStore) -> Iterator[System]:
-    running = System(ControlThread(store, timeout_for_all_threads_pause=5.0)).start()
+    running = System(make_control(store, timeout_for_all_threads_pause=5.0)).start()
     yield running
     running.stop()
 
@@ -77,10 +47,10 @@ class TestConstruction:
     ) -> None:
         arguments: dict[str, Any] = {argument: -1}
         with pytest.raises(ValueError, match=f"{argument} must be non-negative"):
-            ControlThread(store, **arguments)
+            make_control(store, **arguments)
 
     def test_controller_is_a_read_only_view(self, store: StateStore) -> None:
-        control = ControlThread(store)
+        control = make_control(store)
         assert not hasattr(control.controller, "pause")
         assert control.controller.is_resume()
 
@@ -104,7 +74,7 @@ class TestPauseAndResume:
     def test_gives_up_after_the_attempts_and_leaves_the_system_running(
         self, store: StateStore, caplog: pytest.LogCaptureFixture
     ) -> None:
-        control = ControlThread(
+        control = make_control(
             store,
             timeout_for_all_threads_pause=0.01,
             max_attempts_to_pause_all_threads=2,
@@ -120,7 +90,7 @@ class TestPauseAndResume:
         assert "giving up" in caplog.text
 
     def test_zero_attempts_fail_at_once(self, store: StateStore) -> None:
-        control = ControlThread(store, max_attempts_to_pause_all_threads=0)
+        control = make_control(store, max_attempts_to_pause_all_threads=0)
         assert not control.try_pause()
 
 
@@ -139,7 +109,7 @@ class TestSaveState:
 
         store.register("probe", Probe())  # type: ignore[arg-type]
         keeper = mock.Mock(spec=LatestStatesKeeper)
-        control = ControlThread(store, states_keeper=keeper)
+        control = make_control(store, states_keeper=keeper)
         running = System(control).start()
         try:
             control.save_state()
@@ -159,7 +129,7 @@ class TestSaveState:
         assert time.is_paused()
 
     def test_nothing_is_saved_when_pausing_fails(self, store: StateStore) -> None:
-        control = ControlThread(store, max_attempts_to_pause_all_threads=0)
+        control = make_control(store, max_attempts_to_pause_all_threads=0)
         control.save_state()
         assert list(store.states_dir.iterdir()) == []
 
@@ -167,7 +137,7 @@ class TestSaveState:
 class TestRun:
     def test_saves_when_the_condition_says_so(self, store: StateStore) -> None:
         answers = iter([False, True] + [False] * 1_000_000)
-        control = ControlThread(store, save_state_condition=lambda: next(answers))
+        control = make_control(store, save_state_condition=lambda: next(answers))
         running = System(control).start()
         try:
             for _ in range(1000):
@@ -180,12 +150,12 @@ class TestRun:
 
     def test_cleans_up_with_the_keeper_every_tick(self, store: StateStore) -> None:
         keeper = mock.Mock(spec=LatestStatesKeeper)
-        control = ControlThread(store, states_keeper=keeper, max_uptime=0.1)
+        control = make_control(store, states_keeper=keeper, max_uptime=0.1)
         System(control).start().runner.join(timeout=10)
         assert keeper.cleanup.call_count >= 2
 
     def test_stops_after_max_uptime(self, store: StateStore) -> None:
-        control = ControlThread(store, max_uptime=0.1)
+        control = make_control(store, max_uptime=0.1)
         running = System(control)
         started = std_time.perf_counter()
         running.start().runner.join(timeout=10)
@@ -198,7 +168,7 @@ class TestRun:
 
     def test_max_uptime_counts_pamiq_time(self, store: StateStore) -> None:
         time.set_time_scale(20.0)
-        control = ControlThread(store, max_uptime=2.0)
+        control = make_control(store, max_uptime=2.0)
         running = System(control)
         started = std_time.perf_counter()
         running.start().runner.join(timeout=10)
@@ -207,7 +177,7 @@ class TestRun:
     def test_shuts_down_when_a_background_thread_dies(
         self, store: StateStore, caplog: pytest.LogCaptureFixture
     ) -> None:
-        running = System(ControlThread(store))
+        running = System(make_control(store))
         running.training.fail_on_tick = RuntimeError("trainer crashed")
         with caplog.at_level(logging.ERROR):
             running.start()
@@ -223,7 +193,7 @@ class TestRun:
         def broken_condition() -> bool:
             raise OSError("cannot decide")
 
-        running = System(ControlThread(store, save_state_condition=broken_condition))
+        running = System(make_control(store, save_state_condition=broken_condition))
         running.start()
         running.runner.join(timeout=10)
         assert isinstance(running.error, OSError)
@@ -231,7 +201,7 @@ class TestRun:
         assert not running.inference.is_alive()
 
     def test_an_idle_control_loop_barely_uses_the_cpu(self, store: StateStore) -> None:
-        control = ControlThread(store, max_uptime=0.5)
+        control = make_control(store, max_uptime=0.5)
         control.attach_thread_statuses({})
         cpu = std_time.thread_time()
         control.run()  # in this thread
@@ -244,7 +214,7 @@ class TestRun:
             ticks.append(std_time.perf_counter())
             return False
 
-        control = ControlThread(store, save_state_condition=condition)
+        control = make_control(store, save_state_condition=condition)
         control.TICK_INTERVAL = 10.0  # type: ignore[misc]
         running = System(control).start()
         try:

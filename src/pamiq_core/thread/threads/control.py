@@ -1,6 +1,7 @@
 """The control thread: pause, resume, save, shutdown, and watching the others."""
 
 import math
+import queue
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -9,6 +10,8 @@ from typing import ClassVar
 from typing_extensions import override
 
 from pamiq_core import time
+from pamiq_core.console.system_status import SystemStatusProvider
+from pamiq_core.console.web_api import ControlCommands, WebApiServer, resolve_token
 from pamiq_core.state_persistence import StatesKeeper, StateStore
 
 from ..thread_control import (
@@ -25,8 +28,9 @@ class ControlThread(Thread):
     """Runs in the caller's thread and steers the background threads.
 
     Each tick it saves state when the save condition says so, lets the states
-    keeper clean up, handles queued commands, and shuts the system down when a
-    background thread has died or ``max_uptime`` seconds of pamiq time have passed.
+    keeper clean up, handles commands received over the web API, and shuts the
+    system down when a background thread has died or ``max_uptime`` seconds of
+    pamiq time have passed.
     Between ticks it waits on an event (at most ``TICK_INTERVAL`` seconds), so an
     idle system uses almost no CPU and a command is handled as soon as it arrives.
 
@@ -45,6 +49,9 @@ class ControlThread(Thread):
         timeout_for_all_threads_pause: float = 60.0,
         max_attempts_to_pause_all_threads: int = 3,
         max_uptime: float = math.inf,
+        web_api_address: tuple[str, int] | None = ("localhost", 8391),
+        web_api_command_queue_size: int = 1,
+        web_api_token: str | None = None,
     ) -> None:
         """Configure the control loop.
 
@@ -57,9 +64,17 @@ class ControlThread(Thread):
                 background threads.
             max_attempts_to_pause_all_threads: Pause attempts before giving up.
             max_uptime: Pamiq seconds after which the system shuts down.
+            web_api_address: Host and port of the web API; None runs without one.
+                The server starts with the thread and stops when it ends.
+            web_api_command_queue_size: Commands that may wait for the next tick;
+                more are refused with HTTP 503.
+            web_api_token: Access token of the web API; None falls back to the
+                environment variable ``PAMIQ_WEB_API_TOKEN``. Required when the
+                host is not a loopback address.
 
         Raises:
-            ValueError: If a timeout, attempt count or uptime is negative.
+            ValueError: If a timeout, attempt count or uptime is negative, or the
+                web API would listen beyond loopback without an access token.
         """
         super().__init__()
         for name, value in (
@@ -75,6 +90,14 @@ class ControlThread(Thread):
         self._timeout_for_all_threads_pause = timeout_for_all_threads_pause
         self._max_attempts_to_pause_all_threads = max_attempts_to_pause_all_threads
         self._max_uptime = max_uptime
+        self._web_api_address = web_api_address
+        self._web_api_command_queue_size = web_api_command_queue_size
+        self._web_api_token = (
+            None
+            if web_api_address is None
+            else resolve_token(web_api_address[0], web_api_token)
+        )
+        self._web_api_server: WebApiServer | None = None
         self._start_time = -math.inf
         self._controller = ThreadController()
         self._running = True
@@ -163,7 +186,28 @@ class ControlThread(Thread):
         return time.time() - self._start_time > self._max_uptime
 
     def process_received_web_api_commands(self) -> None:
-        """Handle commands received over the web API (none yet)."""
+        """Carry out the commands received over the web API, oldest first.
+
+        A shutdown ends the processing: commands behind it are left unhandled.
+        """
+        server = self._web_api_server
+        if server is None:
+            return
+        while server.has_commands():
+            try:
+                command = server.receive_command()
+            except queue.Empty:
+                return
+            match command:
+                case ControlCommands.PAUSE:
+                    self.try_pause()
+                case ControlCommands.RESUME:
+                    self.resume()
+                case ControlCommands.SAVE_STATE:
+                    self.save_state()
+                case ControlCommands.SHUTDOWN:
+                    self.shutdown()
+                    return
 
     @override
     def is_running(self) -> bool:
@@ -174,6 +218,17 @@ class ControlThread(Thread):
         super().on_start()
         self._start_time = time.time()
         self._logger.info(f"Maximum uptime is set to {self._max_uptime} [sec].")
+        if self._web_api_address is not None:
+            host, port = self._web_api_address
+            self._web_api_server = WebApiServer(
+                SystemStatusProvider(self.controller, self._thread_statuses_monitor),
+                host=host,
+                port=port,
+                max_queue_size=self._web_api_command_queue_size,
+                token=self._web_api_token,
+                on_command=self.wake,
+            )
+            self._web_api_server.run_in_background()
 
     @override
     def on_tick(self) -> None:
@@ -206,6 +261,8 @@ class ControlThread(Thread):
     def on_finally(self) -> None:
         super().on_finally()
         self.shutdown()
+        if self._web_api_server is not None:
+            self._web_api_server.stop()
 
     @override
     def on_paused(self) -> None:
