@@ -267,6 +267,84 @@ class TestInferenceSide:
         assert model.sync_version == 0
 
 
+class TestHandOverWhileInferenceRuns:
+    """A double-buffered sync does not wait for running inference."""
+
+    def test_a_sync_completes_while_inference_holds_the_lock(self) -> None:
+        model, inference = synced_once()
+        with inference.unwrap() as running:
+            fill(model.model, 2)
+            syncing = start(model.sync)
+            syncing.join(JOIN_TIMEOUT)
+            assert not syncing.is_alive()
+            assert model.sync_version == 2
+            assert inference.sync_version == 1  # the block keeps its parameters
+            assert raw(inference) is running
+            assert_all_equal(running, 1)
+        with inference.unwrap() as module:  # the next entry takes the new ones
+            assert inference.sync_version == 2
+            assert_all_equal(module, 2)
+
+    def test_a_nested_block_keeps_the_outer_blocks_module(self) -> None:
+        model, inference = synced_once()
+        with inference.unwrap() as outer:
+            fill(model.model, 2)
+            start(model.sync).join(JOIN_TIMEOUT)
+            with inference.unwrap() as inner:
+                assert inner is outer
+            inference(torch.randn(2, 4))
+            assert raw(inference) is outer
+            assert_all_equal(outer, 1)
+        assert inference.sync_version == 1
+        inference(torch.randn(2, 4))
+        assert inference.sync_version == 2
+        assert_all_equal(raw(inference), 2)
+
+    def test_a_sync_inside_the_own_block_takes_effect_after_it(self) -> None:
+        model, inference = synced_once()
+        with inference.unwrap() as module:
+            fill(model.model, 2)
+            model.sync()
+            assert raw(inference) is module
+            assert_all_equal(module, 1)
+        with inference.unwrap() as module:
+            assert inference.sync_version == 2
+            assert_all_equal(module, 2)
+
+    def test_a_second_sync_waits_until_inference_took_up_the_first(self) -> None:
+        model, inference = synced_once()
+        with inference.unwrap():
+            start(model.sync).join(JOIN_TIMEOUT)
+            fill(model.model, 3)
+            second = start(model.sync)
+            second.join(0.05)  # it must first withdraw the pending swap
+            assert second.is_alive()
+        second.join(JOIN_TIMEOUT)
+        assert not second.is_alive()
+        with inference.unwrap() as module:
+            assert inference.sync_version == 3
+            assert_all_equal(module, 3)
+
+
+def synced_once() -> tuple[TorchTrainingModel[Net], TorchInferenceModel[Net]]:
+    """A double-buffered pair whose inference runs sync 1, all values 1."""
+    model = TorchTrainingModel(Net())
+    fill(model.model, 1)
+    model.sync()
+    return model, model.inference_model
+
+
+def start(target: Any) -> threading.Thread:
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
+def assert_all_equal(module: nn.Module, value: int) -> None:
+    for tensor in all_tensors(module):
+        assert torch.all(tensor == value)
+
+
 class TestStructureChanges:
     def test_a_reassigned_buffer_is_synced(self) -> None:
         model = TorchTrainingModel(Net())
@@ -336,12 +414,14 @@ def test_inference_sees_only_whole_synced_versions_in_order(in_place: bool) -> N
     errors: list[BaseException] = []
     reads: list[tuple[float, float]] = []
     versions_seen: list[tuple[int, float]] = []
+    left_to_inference: list[bool] = []  # syncs that found inference holding the lock
 
     def train() -> None:
         try:
             for version in range(1, VERSIONS + 1):
                 fill(model.model, version)
                 model.sync()
+                left_to_inference.append(inference._ready is not None)  # pyright: ignore[reportPrivateUsage]
         except BaseException as e:
             errors.append(e)
         finally:
@@ -377,3 +457,6 @@ def test_inference_sees_only_whole_synced_versions_in_order(in_place: bool) -> N
     assert versions[-1] == VERSIONS
     assert len(set(versions)) > 10  # training really raced with inference
     assert all(version == value for version, value in versions_seen)
+    if not in_place:  # both ways of swapping were exercised
+        assert any(left_to_inference)
+        assert not all(left_to_inference)

@@ -1,9 +1,9 @@
 """Copying every parameter and buffer of one module into a module of the same shape.
 
 A sync copies all tensors of the training module into an inference module, often
-after every training step. The copy itself is one fused multi-tensor call per
-(device, dtype) group (``torch._foreach_copy_``); what this module adds is the
-bookkeeping around it, done once instead of per sync:
+after every training step. The copy itself is one fused multi-tensor call
+(``torch._foreach_copy_``) per group of tensors the fused kernel can take together;
+what this module adds is the bookkeeping around it, done once instead of per sync:
 
 - the two modules are walked once, their tensors paired by name and checked for equal
   shapes and dtypes;
@@ -20,20 +20,13 @@ bookkeeping around it, done once instead of per sync:
 # directly: that is what makes it cheap, and they are what nn.Module itself uses.
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from itertools import chain
-from typing import cast
 
 import torch
 from torch import nn
 
 _MAX_CACHED_PLANS = 2  # the front and the back module of a double-buffered model
-
-_Registry = Mapping[str, object]  # at run time, always a dict
-# dict.values itself: mapping it over the registries keeps the loop in C.
-_registry_entries = cast(
-    Callable[[_Registry], Iterable[object]], dict[str, object].values
-)
 
 
 class ModuleTensors:
@@ -45,7 +38,7 @@ class ModuleTensors:
 
     def __init__(self, module: nn.Module) -> None:
         self.module = module
-        self._registries: tuple[_Registry, ...] = tuple(
+        registries: list[Mapping[str, object]] = [
             registry
             for submodule in module.modules()
             for registry in (
@@ -53,20 +46,26 @@ class ModuleTensors:
                 submodule._buffers,
                 submodule._modules,
             )
-        )
+        ]
+        # Live views of the registries that hold something, and the empty ones:
+        # checking an empty registry's length is cheaper than iterating it.
+        self._filled = tuple(registry.values() for registry in registries if registry)
+        self._empty = tuple(registry for registry in registries if not registry)
         self._fingerprint = self._entries()
         named = [*module.named_parameters(), *module.named_buffers()]
         self.names = [name for name, _ in named]
         self.tensors = [tensor for _, tensor in named]
 
     def _entries(self) -> list[object]:
-        return list(chain.from_iterable(map(_registry_entries, self._registries)))
+        return list(chain.from_iterable(self._filled))
 
     def is_current(self) -> bool:
         """Whether the module still has exactly the tensors and submodules seen."""
         entries = self._entries()
-        return len(entries) == len(self._fingerprint) and all(
-            map(operator.is_, entries, self._fingerprint)
+        return (
+            len(entries) == len(self._fingerprint)
+            and all(map(operator.is_, entries, self._fingerprint))
+            and not any(map(len, self._empty))
         )
 
 
@@ -83,9 +82,13 @@ class CopyPlan:
         _check_same_structure(source, target)
         self.source = source
         self.target = target
-        groups: dict[tuple[torch.device, torch.dtype, torch.device], _Group] = {}
+        # The fused kernels (CUDA) take lists of one device and dtype. On the CPU,
+        # foreach copies tensor by tensor in C++ whatever the lists hold, so one
+        # call for all saves a call per dtype.
+        groups: dict[tuple[torch.device, torch.device, torch.dtype | None], _Group] = {}
         for src, dst in zip(source.tensors, target.tensors, strict=True):
-            key = (dst.device, dst.dtype, src.device)
+            on_cpu = dst.device.type == "cpu" and src.device.type == "cpu"
+            key = (dst.device, src.device, None if on_cpu else dst.dtype)
             group = groups.setdefault(key, ([], []))
             group[0].append(dst)
             group[1].append(src)

@@ -58,8 +58,12 @@ class TorchTrainingModel(
     - Default (double-buffered): the inference model keeps a front module, which
       inference uses, and a back module. A sync writes into the back module while
       inference goes on, then swaps the two under the inference lock, so inference
-      waits at most for a pointer swap. Costs two copies of the module besides the
-      training one.
+      waits at most for a pointer swap. If inference holds the lock at that moment,
+      the sync returns at once and the next ``infer`` or ``unwrap`` makes the swap,
+      so training does not wait for inference either (except when a second sync
+      comes before inference took up the first: it waits for the running call).
+      Costs two copies of the module besides the training one (created at the
+      first sync).
     - ``in_place=True``: a single inference copy, written while holding the inference
       lock, so inference waits for the whole copy (time proportional to the model's
       size). Costs one copy; for models too large to hold three.
