@@ -142,10 +142,9 @@ class ModuleCopier:
     """Copies a source module's tensors into target modules, reusing its plans.
 
     The plan for a (source, target) pair is built on first use and rebuilt when the
-    source's structure changed (see :class:`ModuleTensors`) or another source or
-    target object is given. Plans for the
-    last two targets are kept, which covers the front and back module of a
-    double-buffered inference model.
+    source's structure changed (see :class:`ModuleTensors`) or another source object
+    is given. Plans for the last two targets are kept, which covers the front and
+    back module of a double-buffered inference model.
     """
 
     def __init__(self) -> None:

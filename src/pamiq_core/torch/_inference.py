@@ -97,8 +97,8 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
     into it without the lock and then swaps front and back, an O(1) hand-over. If
     inference holds the lock at that moment, the sync does not wait: it leaves the
     swap to the next :meth:`infer` call or :meth:`unwrap` block, which makes it when
-    it takes the lock. So inference never waits for a copy, and training never waits
-    for inference.
+    it takes the lock. So inference never waits for a copy, and training waits for
+    inference only when a second sync comes before inference took up the first.
     """
 
     def __init__(
