@@ -282,7 +282,7 @@ HEADER = (
 
 
 def table(rows: list[Row]) -> str:
-    lines = [HEADER]
+    lines: list[tuple[str, ...]] = [HEADER]
     for row in rows:
         lines.append(
             (
@@ -325,7 +325,7 @@ def machine() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smallest model, few reps")
     args = parser.parse_args(argv)
     print(f"machine: {machine()}")
