@@ -134,8 +134,8 @@ class NumpyFieldStorage(FieldStorage[NDArray[Any]]):
         self.rows[slot] = checked
 
     def take(self, index: NDArray[np.intp]) -> NDArray[Any]:
-        """The rows at ``index``, copied."""
-        return self.rows[index]
+        """The rows at ``index``, copied (``np.take``: faster than fancy indexing)."""
+        return np.take(self.rows, index, axis=0)
 
     def ordered(self, start: int, count: int) -> NDArray[Any]:
         """``count`` rows from ``start`` on, wrapping around, copied."""

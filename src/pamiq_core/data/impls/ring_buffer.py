@@ -61,6 +61,20 @@ def _field_spec(name: str, shape: Sequence[int], dtype: DTypeLike) -> FieldSpec:
     return FieldSpec(normalised, numpy_dtype)
 
 
+def _uniform_below(
+    generator: np.random.Generator, high: int, count: int
+) -> NDArray[np.intp]:
+    """``count`` integers drawn uniformly from ``[0, high)``.
+
+    Raw 64-bit draws taken modulo ``high``: about twice as fast as
+    ``Generator.integers`` for batch-sized draws, which matters on the path of
+    every training batch. The modulo bias is at most ``high / 2**64``, far below
+    anything measurable for a buffer that fits in memory.
+    """
+    raw = generator.bit_generator.random_raw(count)
+    return (raw % np.uint64(high)).astype(np.intp)
+
+
 class _Ring(Generic[ArrayT]):
     """Row bookkeeping shared by the ring buffers: where to write, what is valid.
 
@@ -133,7 +147,7 @@ class _Ring(Generic[ArrayT]):
         self._check_can_sample(batch_size)
         generator = self._generator(rng)
         if replace:
-            return generator.integers(0, self.size, size=batch_size, dtype=np.intp)
+            return _uniform_below(generator, self.size, batch_size)
         if batch_size > self.size:
             raise ValueError(
                 f"Cannot draw {batch_size} distinct items from {self.size} stored "
@@ -158,8 +172,8 @@ class _Ring(Generic[ArrayT]):
                 f"length must be between 1 and the number of stored items "
                 f"({self.size}), got {length}."
             )
-        starts = self._generator(rng).integers(
-            0, self.size - length + 1, size=batch_size, dtype=np.intp
+        starts = _uniform_below(
+            self._generator(rng), self.size - length + 1, batch_size
         )
         offsets = np.arange(length, dtype=np.intp)
         return (self.oldest + starts[:, np.newaxis] + offsets) % self.capacity
