@@ -135,6 +135,12 @@ class TestDataUser:
     def test_is_persistent(self) -> None:
         assert isinstance(DataUser(SequentialBuffer[int](1)), PersistentStateMixin)
 
+    def test_subscriptable_at_run_time(self) -> None:
+        user = DataUser[list[int]](SequentialBuffer[int](1))
+        assert type(user) is DataUser
+        assert type(DataCollector[Any](8)) is DataCollector
+        assert type(TimestampingQueue[int](5)) is TimestampingQueue
+
     def test_update_moves_pending_items_into_the_buffer_oldest_first(self) -> None:
         buffer = SequentialBuffer[int](10)
         user = DataUser(buffer)
