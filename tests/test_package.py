@@ -42,3 +42,50 @@ def test_state_persistence_is_loaded_with_the_package() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "pamiq_core.state_persistence"
+
+
+def test_data_and_trainer_names_are_exported_at_top_level() -> None:
+    from pamiq_core import data, trainer
+
+    assert pamiq_core.data is data
+    assert pamiq_core.trainer is trainer
+    assert pamiq_core.DataBuffer is data.DataBuffer
+    assert pamiq_core.DataCollector is data.DataCollector
+    assert pamiq_core.DataUser is data.DataUser
+    assert pamiq_core.Trainer is trainer.Trainer
+    assert {
+        "data",
+        "trainer",
+        "DataBuffer",
+        "DataCollector",
+        "DataUser",
+        "Trainer",
+    } <= set(pamiq_core.__all__)
+    # Relative order from the spec's __all__ (part 2, section 3.1).
+    names = pamiq_core.__all__
+    order = ["data", "model", "trainer", "DataBuffer", "DataCollector", "DataUser"]
+    assert [names.index(n) for n in order] == sorted(names.index(n) for n in order)
+    assert names.index("InferenceModel") < names.index("Trainer")
+
+
+def test_data_and_trainer_subpackage_exports() -> None:
+    from pamiq_core import data, trainer
+    from pamiq_core.data import impls
+
+    assert data.__all__ == [
+        "impls",
+        "DataBuffer",
+        "DataCollector",
+        "DataUser",
+        "DataCollectorsDict",
+        "DataUsersDict",
+    ]
+    assert data.impls is impls
+    assert impls.__all__[:4] == [
+        "SequentialBuffer",
+        "RandomReplacementBuffer",
+        "DictSequentialBuffer",
+        "DictRandomReplacementBuffer",
+    ]
+    assert trainer.__all__ == ["Trainer", "TrainersDict"]
+    assert "TrainersDict" not in pamiq_core.__all__

@@ -1,0 +1,218 @@
+"""The two ends of a data path: collectors (agents' side) and users (trainers' side).
+
+An agent calls :meth:`DataCollector.collect` from the inference thread; each item waits
+in the collector's queue with the time it was collected. The trainer's
+:class:`DataUser` moves everything waiting into its buffer when it updates.
+"""
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from itertools import islice
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pamiq_core import time
+from pamiq_core.state_persistence import (
+    PersistentStateMixin,
+    load_pickle,
+    save_pickle,
+)
+
+from .buffer import DataBuffer
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class TimestampingQueue(Generic[T]):
+    """A bounded FIFO of items, each stamped with the pamiq time it was appended.
+
+    When full, appending drops the oldest item. Not locked by itself: the owning
+    :class:`DataCollector` guards it.
+    """
+
+    def __init__(self, max_len: int | None = None) -> None:
+        """Create an empty queue holding at most ``max_len`` items (``None``: no bound)."""
+        self._items: deque[T] = deque(maxlen=max_len)
+        self._timestamps: deque[float] = deque(maxlen=max_len)
+
+    def append(self, data: T) -> None:
+        """Add ``data`` stamped with the current pamiq time."""
+        self._items.append(data)
+        self._timestamps.append(time.time())
+
+    def popleft(self) -> tuple[T, float]:
+        """Remove and return the oldest item with its timestamp.
+
+        Raises:
+            IndexError: If the queue is empty.
+        """
+        item = self._items.popleft()
+        return item, self._timestamps.popleft()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _drain_into(self, add: Callable[[T], None], timestamps: deque[float]) -> None:
+        """Pass every item, oldest first, to ``add``, and record the timestamps.
+
+        The timestamp of each item ``add`` accepted is appended to ``timestamps``
+        and the queue ends up empty. If ``add`` raises, the accepted items and the
+        rejected one are removed, their timestamps (not the rejected one's) are
+        recorded, the items after the rejected one stay queued, and the error
+        propagates.
+        """
+        accepted = 0
+        try:
+            for item in self._items:
+                add(item)
+                accepted += 1
+        except BaseException:
+            timestamps.extend(islice(self._timestamps, accepted))
+            for _ in range(accepted + 1):
+                self._items.popleft()
+                self._timestamps.popleft()
+            raise
+        timestamps.extend(self._timestamps)
+        self._items.clear()
+        self._timestamps.clear()
+
+    def _extend(self, newer: "TimestampingQueue[T]") -> None:
+        """Append ``newer``'s items and timestamps after this queue's own.
+
+        The bound still applies: if the result would be too long, the oldest items
+        (this queue's own) are dropped.
+        """
+        self._items.extend(newer._items)
+        self._timestamps.extend(newer._timestamps)
+
+
+class DataCollector(Generic[T]):
+    """The agent's end of a data path: a thread-safe, bounded, timestamped queue.
+
+    Each :class:`DataUser` creates its own collector; agents obtain it by name from
+    :class:`~pamiq_core.data.DataCollectorsDict`.
+
+    Locking: the pending queue is owned by this object and guarded by its re-entrant
+    lock, held only for one append or for swapping the queue out (O(1)). ``collect``
+    is safe to call from any thread.
+    """
+
+    def __init__(self, max_queue_size: int | None) -> None:
+        """Create a collector whose queue keeps at most ``max_queue_size`` items.
+
+        Args:
+            max_queue_size: The bound; when full, collecting drops the oldest
+                pending item. ``None`` means unbounded.
+
+        Raises:
+            ValueError: If ``max_queue_size`` is negative or zero.
+        """
+        if max_queue_size is not None and max_queue_size <= 0:
+            raise ValueError(
+                "max_queue_size must be positive (or None for no bound): a "
+                "zero-length queue would discard every collected item. "
+                f"Got max_queue_size={max_queue_size}."
+            )
+        self._max_queue_size = max_queue_size
+        self._queue = TimestampingQueue[T](max_queue_size)
+        self._lock = threading.RLock()
+
+    def collect(self, data: T) -> None:
+        """Queue ``data`` for the trainer, stamped with the current pamiq time."""
+        with self._lock:
+            self._queue.append(data)
+
+    def _move_data(self) -> TimestampingQueue[T]:
+        """Detach and return the pending queue, leaving an empty one in its place."""
+        fresh = TimestampingQueue[T](self._max_queue_size)
+        with self._lock:
+            pending, self._queue = self._queue, fresh
+        return pending
+
+    def _put_back(self, unused: TimestampingQueue[T]) -> None:
+        """Return items taken by :meth:`_move_data` that did not reach the buffer.
+
+        They go ahead of anything collected since, as they are older; if the bound
+        is exceeded, the oldest items are dropped as usual.
+        """
+        with self._lock:
+            unused._extend(self._queue)  # pyright: ignore[reportPrivateUsage]
+            self._queue = unused
+
+
+class DataUser(PersistentStateMixin, Generic[R]):
+    """The trainer's end of a data path: a buffer fed from its own collector.
+
+    Creates the :class:`DataCollector` that agents collect into, moves pending items
+    into the buffer on :meth:`update`, and remembers when each item was collected
+    (the newest ``buffer.max_queue_size`` timestamps) so trainers can ask how much
+    data is new.
+
+    Ownership: used by the training thread only (and for state I/O while the system
+    is paused); the buffer and the timestamps need no lock. Only the hand-over with
+    the collector is locked, by the collector.
+    """
+
+    def __init__(self, buffer: DataBuffer[Any, R]) -> None:
+        """Wrap ``buffer`` and create its collector, bounded by ``buffer.max_queue_size``."""
+        self._buffer = buffer
+        self._timestamps: deque[float] = deque(maxlen=buffer.max_queue_size)
+        self._collector = DataCollector[Any](buffer.max_queue_size)
+
+    def update(self) -> None:
+        """Move every pending item, oldest first, into the buffer.
+
+        If ``buffer.add`` raises, the item it rejected is dropped, the items after
+        it go back to the front of the collector's queue (ahead of anything
+        collected meanwhile), and the error propagates. Dropping the rejected item
+        keeps one bad item from failing every later update.
+        """
+        pending = self._collector._move_data()  # pyright: ignore[reportPrivateUsage]
+        try:
+            pending._drain_into(self._buffer.add, self._timestamps)  # pyright: ignore[reportPrivateUsage]
+        except BaseException:
+            if len(pending) > 0:
+                self._collector._put_back(pending)  # pyright: ignore[reportPrivateUsage]
+            raise
+
+    def get_data(self) -> R:
+        """Update, then return the buffer's data."""
+        self.update()
+        return self._buffer.get_data()
+
+    def count_data_added_since(self, timestamp: float) -> int:
+        """Count the items collected strictly after ``timestamp``.
+
+        Only items already moved into the buffer count (this does not update), and
+        at most ``buffer.max_queue_size`` of them, the size of the timestamp window.
+        """
+        count = 0
+        for collected_at in reversed(self._timestamps):
+            if collected_at <= timestamp:
+                break
+            count += 1
+        return count
+
+    def save_state(self, path: Path) -> None:
+        """Update, then save the buffer to ``path / "buffer"`` and the timestamps.
+
+        Layout: directory ``path`` holding whatever the buffer writes for
+        ``path / "buffer"`` and ``timestamps.pkl`` (a pickled deque of floats).
+        """
+        self.update()
+        path.mkdir()
+        self._buffer.save_state(path / "buffer")
+        save_pickle(self._timestamps, path / "timestamps.pkl")
+
+    def load_state(self, path: Path) -> None:
+        """Load what :meth:`save_state` wrote; pending collected items are kept."""
+        self._buffer.load_state(path / "buffer")
+        self._timestamps = deque(
+            load_pickle(path / "timestamps.pkl"), maxlen=self._buffer.max_queue_size
+        )
+
+    def __len__(self) -> int:
+        """Number of items in the buffer."""
+        return len(self._buffer)

@@ -1,0 +1,187 @@
+"""The trainer interface: what the training thread runs, one trainer at a time."""
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from pamiq_core import time
+from pamiq_core.data import DataUser, DataUsersDict
+from pamiq_core.model import TrainingModel, TrainingModelsDict
+from pamiq_core.state_persistence import PersistentStateMixin
+from pamiq_core.thread import ThreadEventMixin
+
+_PREVIOUS_TRAINING_TIME_FILE = "previous_training_time"
+
+
+class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
+    """Trains models on collected data whenever its training condition holds.
+
+    The training thread calls :meth:`run` for each trainer in turn. A run trains only
+    if :meth:`is_trainable`: by default, when the condition data user (if any) holds
+    at least ``min_buffer_size`` items and at least ``min_new_data_count`` of them
+    were collected since the previous run. A run then calls :meth:`setup`,
+    :meth:`train`, :meth:`sync_models` and :meth:`teardown`.
+
+    Subclasses fetch their models and data users in the attach hooks
+    (:meth:`on_training_models_attached`, :meth:`on_data_users_attached`) through
+    :meth:`get_training_model` and :meth:`get_data_user`; models fetched that way are
+    synced to their inference models after every run.
+
+    Ownership: every method runs in the training thread (save/load while the system
+    is paused); the trainer holds no lock.
+    """
+
+    def __init__(
+        self,
+        training_condition_data_user: str | None = None,
+        min_buffer_size: int = 0,
+        min_new_data_count: int = 0,
+    ) -> None:
+        """Set the condition under which a run trains.
+
+        Args:
+            training_condition_data_user: Name of the data user whose amount of data
+                gates training; ``None`` means always trainable.
+            min_buffer_size: Items that data user must hold.
+            min_new_data_count: Items that must have been collected since the
+                previous training run.
+        """
+        super().__init__()
+        self.training_condition_data_user = training_condition_data_user
+        self.min_buffer_size = min_buffer_size
+        self.min_new_data_count = min_new_data_count
+        self._retrieved_model_names: set[str] = set()
+        self._previous_training_time = float("-inf")
+        self._training_models: TrainingModelsDict | None = None
+        self._data_users: DataUsersDict | None = None
+
+    def attach_training_models(self, training_models: TrainingModelsDict) -> None:
+        """Give the trainer its models, then call :meth:`on_training_models_attached`."""
+        self._training_models = training_models
+        self.on_training_models_attached()
+
+    def on_training_models_attached(self) -> None:
+        """Hook: fetch models with :meth:`get_training_model` here."""
+
+    def attach_data_users(self, data_users: DataUsersDict) -> None:
+        """Give the trainer its data users, then call :meth:`on_data_users_attached`."""
+        self._data_users = data_users
+        self.on_data_users_attached()
+
+    def on_data_users_attached(self) -> None:
+        """Hook: fetch data users with :meth:`get_data_user` here."""
+
+    def get_training_model(self, name: str) -> TrainingModel[Any]:
+        """Return the training model ``name`` and sync it after every run.
+
+        Raises:
+            KeyError: If there is no such model, or it is used only by the
+                inference thread.
+            AttributeError: If no training models are attached yet.
+        """
+        training_models = self._training_models
+        if training_models is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no training models: attach them with "
+                "attach_training_models(...) first (get_training_model is meant for "
+                "on_training_models_attached)."
+            )
+        if name not in training_models:
+            raise KeyError(
+                f"No training model named '{name}'; available: "
+                f"{sorted(training_models)}."
+            )
+        model = training_models[name]
+        self._retrieved_model_names.add(name)
+        return model
+
+    def get_data_user(self, name: str) -> DataUser[Any]:
+        """Return the data user ``name``.
+
+        Raises:
+            KeyError: If there is no such data user.
+            AttributeError: If no data users are attached yet.
+        """
+        data_users = self._data_users
+        if data_users is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no data users: attach them with "
+                "attach_data_users(...) first (get_data_user is meant for "
+                "on_data_users_attached)."
+            )
+        if name not in data_users:
+            raise KeyError(
+                f"No data user named '{name}'; available: {sorted(data_users)}."
+            )
+        return data_users[name]
+
+    def is_trainable(self) -> bool:
+        """Whether a run should train now.
+
+        With a condition data user: update it, then require ``min_buffer_size``
+        items in it and ``min_new_data_count`` items collected since the previous
+        successful check (the count is skipped when the size test fails). A
+        successful check records the current pamiq time as the previous training
+        time.
+        """
+        if self.training_condition_data_user is None:
+            return True
+        data_user = self.get_data_user(self.training_condition_data_user)
+        data_user.update()
+        trainable = (
+            len(data_user) >= self.min_buffer_size
+            and data_user.count_data_added_since(self._previous_training_time)
+            >= self.min_new_data_count
+        )
+        if trainable:
+            self._previous_training_time = time.time()
+        return trainable
+
+    def setup(self) -> None:
+        """Hook called before :meth:`train` in each training run."""
+
+    @abstractmethod
+    def train(self) -> None:
+        """Train the models once."""
+
+    def sync_models(self) -> None:
+        """Sync every model fetched through :meth:`get_training_model`."""
+        training_models = self._training_models
+        if training_models is None:
+            return
+        for name in self._retrieved_model_names:
+            training_models[name].sync()
+
+    def teardown(self) -> None:
+        """Hook called after :meth:`sync_models` in each training run."""
+
+    def run(self) -> bool:
+        """Train once if :meth:`is_trainable`; return whether it trained.
+
+        Calls :meth:`setup`, :meth:`train`, :meth:`sync_models`, :meth:`teardown` in
+        that order. An exception in any of them propagates and skips the rest.
+        """
+        if not self.is_trainable():
+            return False
+        self.setup()
+        self.train()
+        self.sync_models()
+        self.teardown()
+        return True
+
+    def save_state(self, path: Path) -> None:
+        """Create directory ``path`` and write the previous training time there.
+
+        Layout: ``path / "previous_training_time"``, UTF-8 text of the float
+        (e.g. ``-inf``).
+        """
+        path.mkdir()
+        (path / _PREVIOUS_TRAINING_TIME_FILE).write_text(
+            str(self._previous_training_time), encoding="utf-8"
+        )
+
+    def load_state(self, path: Path) -> None:
+        """Read back the previous training time written by :meth:`save_state`."""
+        self._previous_training_time = float(
+            (path / _PREVIOUS_TRAINING_TIME_FILE).read_text(encoding="utf-8")
+        )
