@@ -107,7 +107,8 @@ class TestDrivenOverHttp:
         assert wait_until(lambda: client.get_status() is SystemStatus.PAUSED)
         assert running.inference.thread_status.is_pause()
         assert running.training.thread_status.is_pause()
-        assert time.is_paused()
+        # The control thread pauses pamiq time right after the threads report paused.
+        assert wait_until(time.is_paused)
 
         assert client.resume() == "ok"
         assert wait_until(lambda: client.get_status() is SystemStatus.ACTIVE)
