@@ -15,6 +15,7 @@ import math
 import threading
 import time as _std_time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypedDict, TypeVar
 
@@ -33,6 +34,20 @@ class InvalidTimeScaleError(ValueError, AssertionError):
     """
 
 
+@dataclass(frozen=True, slots=True)
+class _Anchors:
+    """One consistent reading of the clocks' parameters, replaced as a whole."""
+
+    is_paused: bool
+    time_scale: float
+    raw_time: float
+    raw_perf_counter: float
+    raw_monotonic: float
+    scaled_time: float
+    scaled_perf_counter: float
+    scaled_monotonic: float
+
+
 class TimeController(PersistentStateMixin):
     """A pausable, scalable set of clocks: ``time``, ``perf_counter``, ``monotonic``.
 
@@ -40,9 +55,11 @@ class TimeController(PersistentStateMixin):
     running and ``scaled_anchor`` while paused. Anchors are retaken whenever the
     scale, the pause state or the loaded state changes, so readings never jump.
 
-    Thread safety: one re-entrant lock guards every field. Sleepers wait on a
-    condition of that lock, released while they wait, and are woken by every pause,
-    resume, scale change and state load.
+    Thread safety: every change happens under one re-entrant lock and publishes a
+    new immutable :class:`_Anchors` object with a single attribute store. Reading a
+    clock takes no lock: it reads that object once, so it always sees one consistent
+    set of anchors. Sleepers wait on a condition of the lock, released while they
+    wait, and are woken by every pause, resume, scale change and state load.
     """
 
     class TimeControllerState(TypedDict):
@@ -69,55 +86,92 @@ class TimeController(PersistentStateMixin):
         """Start running at scale 1.0, reading the same as the real clocks."""
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._time_scale = 1.0
-        self._is_paused = False
-        self._raw_anchor_time = _std_time.time()
-        self._raw_anchor_perf_counter = _std_time.perf_counter()
-        self._raw_anchor_monotonic = _std_time.monotonic()
-        self._scaled_anchor_time = self._raw_anchor_time
-        self._scaled_anchor_perf_counter = self._raw_anchor_perf_counter
-        self._scaled_anchor_monotonic = self._raw_anchor_monotonic
+        now_time = _std_time.time()
+        now_perf_counter = _std_time.perf_counter()
+        now_monotonic = _std_time.monotonic()
+        self._anchors = _Anchors(
+            is_paused=False,
+            time_scale=1.0,
+            raw_time=now_time,
+            raw_perf_counter=now_perf_counter,
+            raw_monotonic=now_monotonic,
+            scaled_time=now_time,
+            scaled_perf_counter=now_perf_counter,
+            scaled_monotonic=now_monotonic,
+        )
 
-    def _retake_raw_anchors(self) -> None:
-        self._raw_anchor_time = _std_time.time()
-        self._raw_anchor_perf_counter = _std_time.perf_counter()
-        self._raw_anchor_monotonic = _std_time.monotonic()
+    def _publish(
+        self,
+        *,
+        is_paused: bool | None = None,
+        time_scale: float | None = None,
+        scaled: tuple[float, float, float] | None = None,
+    ) -> None:
+        """Re-anchor at now (or at ``scaled`` readings) and apply the changes.
 
-    def _reanchor(self) -> None:
-        """Move both anchor sets to now; readings stay continuous."""
-        self._scaled_anchor_time = self.time()
-        self._scaled_anchor_perf_counter = self.perf_counter()
-        self._scaled_anchor_monotonic = self.monotonic()
-        self._retake_raw_anchors()
+        Call with the lock held.
+        """
+        old = self._anchors
+        if scaled is None:
+            scaled = (self.time(), self.perf_counter(), self.monotonic())
+        self._anchors = _Anchors(
+            is_paused=old.is_paused if is_paused is None else is_paused,
+            time_scale=old.time_scale if time_scale is None else time_scale,
+            raw_time=_std_time.time(),
+            raw_perf_counter=_std_time.perf_counter(),
+            raw_monotonic=_std_time.monotonic(),
+            scaled_time=scaled[0],
+            scaled_perf_counter=scaled[1],
+            scaled_monotonic=scaled[2],
+        )
+        self._changed.notify_all()
 
-    @with_lock
+    @property
+    def _is_paused(self) -> bool:
+        return self._anchors.is_paused
+
+    @property
+    def _time_scale(self) -> float:
+        return self._anchors.time_scale
+
+    @property
+    def _scaled_anchor_time(self) -> float:
+        return self._anchors.scaled_time
+
+    @property
+    def _scaled_anchor_perf_counter(self) -> float:
+        return self._anchors.scaled_perf_counter
+
+    @property
+    def _scaled_anchor_monotonic(self) -> float:
+        return self._anchors.scaled_monotonic
+
     def is_paused(self) -> bool:
         """Whether the clocks are paused."""
-        return self._is_paused
+        return self._anchors.is_paused
 
-    @with_lock
     def time(self) -> float:
         """Pamiq seconds since the epoch."""
-        if self._is_paused:
-            return self._scaled_anchor_time
-        elapsed = _std_time.time() - self._raw_anchor_time
-        return self._scaled_anchor_time + elapsed * self._time_scale
+        a = self._anchors
+        if a.is_paused:
+            return a.scaled_time
+        return a.scaled_time + (_std_time.time() - a.raw_time) * a.time_scale
 
-    @with_lock
     def perf_counter(self) -> float:
         """Pamiq performance counter, for measuring short spans."""
-        if self._is_paused:
-            return self._scaled_anchor_perf_counter
-        elapsed = _std_time.perf_counter() - self._raw_anchor_perf_counter
-        return self._scaled_anchor_perf_counter + elapsed * self._time_scale
+        a = self._anchors
+        if a.is_paused:
+            return a.scaled_perf_counter
+        elapsed = _std_time.perf_counter() - a.raw_perf_counter
+        return a.scaled_perf_counter + elapsed * a.time_scale
 
-    @with_lock
     def monotonic(self) -> float:
         """Pamiq monotonic clock."""
-        if self._is_paused:
-            return self._scaled_anchor_monotonic
-        elapsed = _std_time.monotonic() - self._raw_anchor_monotonic
-        return self._scaled_anchor_monotonic + elapsed * self._time_scale
+        a = self._anchors
+        if a.is_paused:
+            return a.scaled_monotonic
+        elapsed = _std_time.monotonic() - a.raw_monotonic
+        return a.scaled_monotonic + elapsed * a.time_scale
 
     @with_lock
     def set_time_scale(self, time_scale: float) -> None:
@@ -133,30 +187,23 @@ class TimeController(PersistentStateMixin):
             raise InvalidTimeScaleError(
                 f"Time scale must be > 0 and finite, got {time_scale!r}."
             )
-        self._reanchor()
-        self._time_scale = float(time_scale)
-        self._changed.notify_all()
+        self._publish(time_scale=float(time_scale))
 
-    @with_lock
     def get_time_scale(self) -> float:
         """The current time scale."""
-        return self._time_scale
+        return self._anchors.time_scale
 
     @with_lock
     def pause(self) -> None:
         """Freeze the clocks (idempotent)."""
-        if not self._is_paused:
-            self._reanchor()
-            self._is_paused = True
-            self._changed.notify_all()
+        if not self._anchors.is_paused:
+            self._publish(is_paused=True)
 
     @with_lock
     def resume(self) -> None:
         """Let the clocks run again from where they stopped (idempotent)."""
-        if self._is_paused:
-            self._is_paused = False
-            self._retake_raw_anchors()
-            self._changed.notify_all()
+        if self._anchors.is_paused:
+            self._publish(is_paused=False)
 
     def sleep(self, secs: float) -> None:
         """Sleep for ``secs`` seconds of pamiq time.
@@ -172,13 +219,14 @@ class TimeController(PersistentStateMixin):
         with self._lock:
             deadline = self.monotonic() + secs
             while True:
-                if self._is_paused:
+                anchors = self._anchors
+                if anchors.is_paused:
                     self._changed.wait()
                     continue
                 remaining = deadline - self.monotonic()
                 if remaining <= 0:
                     return
-                self._changed.wait(remaining / self._time_scale)
+                self._changed.wait(remaining / anchors.time_scale)
 
     @with_lock
     def state_dict(self) -> "TimeController.TimeControllerState":
@@ -186,11 +234,12 @@ class TimeController(PersistentStateMixin):
 
         Reading the state never moves the clocks.
         """
-        self._reanchor()
+        self._publish()
+        a = self._anchors
         return {
-            "scaled_anchor_time": self._scaled_anchor_time,
-            "scaled_anchor_monotonic": self._scaled_anchor_monotonic,
-            "scaled_anchor_perf_counter": self._scaled_anchor_perf_counter,
+            "scaled_anchor_time": a.scaled_time,
+            "scaled_anchor_monotonic": a.scaled_monotonic,
+            "scaled_anchor_perf_counter": a.scaled_perf_counter,
         }
 
     @with_lock
@@ -200,11 +249,13 @@ class TimeController(PersistentStateMixin):
         Real time that passed while the system was down is not counted. The scale and
         the pause state are unchanged.
         """
-        self._scaled_anchor_time = state_dict["scaled_anchor_time"]
-        self._scaled_anchor_monotonic = state_dict["scaled_anchor_monotonic"]
-        self._scaled_anchor_perf_counter = state_dict["scaled_anchor_perf_counter"]
-        self._retake_raw_anchors()
-        self._changed.notify_all()
+        self._publish(
+            scaled=(
+                state_dict["scaled_anchor_time"],
+                state_dict["scaled_anchor_perf_counter"],
+                state_dict["scaled_anchor_monotonic"],
+            )
+        )
 
     def save_state(self, path: Path) -> None:
         """Pickle :meth:`state_dict` to ``path`` with the suffix ``.pkl``."""
