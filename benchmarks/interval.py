@@ -6,12 +6,14 @@ of every step. The error of a period is ``|actual period - target|``. The same l
 paced by a plain pacer that calls the standard ``time.sleep(remaining)``, in the same
 run, so the two see the same machine load.
 
-Conditions: an idle process; a second thread running a Python busy loop (it competes
+The two pacers alternate in chunks of about a second, so both see the same changes
+in machine load. Conditions: an idle process; a second thread running a Python busy loop (it competes
 for the GIL) with the default GIL switch interval; the same with a 0.5 ms switch
 interval.
 
     python benchmarks/interval.py           # numbers (about three minutes)
     python benchmarks/interval.py --quick   # a smoke run for CI (seconds)
+    python benchmarks/interval.py --spin-margin 0.0003   # try another margin
 
 The script never fails on a number.
 """
@@ -26,9 +28,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pamiq_core import Agent, Environment, FixedIntervalInteraction
+from pamiq_core.interaction import SleepIntervalAdjustor
 
 RATES_HZ = (10, 100, 1000)
 FULL_STEPS = {10: 60, 100: 2000, 1000: 4000}
@@ -90,16 +93,50 @@ class Result:
     cpu: float  # CPU time of the pacing thread / wall time
 
 
-def measure(
-    pacer: Callable[[float, int], list[float]], rate: int, steps: int
-) -> Result:
+@dataclass
+class Samples:
+    errors: list[float] = field(default_factory=list[float])
+    cpu_time: float = 0.0
+    wall_time: float = 0.0
+
+    def result(self) -> Result:
+        errors = sorted(self.errors)
+        p99_index = min(len(errors) - 1, round(0.99 * (len(errors) - 1)))
+        return Result(
+            statistics.median(errors),
+            errors[p99_index],
+            errors[-1],
+            self.cpu_time / self.wall_time,
+        )
+
+
+def measure_chunk(
+    pacer: Callable[[float, int], list[float]], rate: int, steps: int, into: Samples
+) -> None:
     interval = 1.0 / rate
     cpu0, wall0 = time.thread_time(), time.perf_counter()
     stamps = pacer(interval, steps)
-    cpu = (time.thread_time() - cpu0) / (time.perf_counter() - wall0)
-    errors = sorted(abs(b - a - interval) for a, b in itertools.pairwise(stamps))
-    p99_index = min(len(errors) - 1, round(0.99 * (len(errors) - 1)))
-    return Result(statistics.median(errors), errors[p99_index], errors[-1], cpu)
+    into.cpu_time += time.thread_time() - cpu0
+    into.wall_time += time.perf_counter() - wall0
+    into.errors.extend(abs(b - a - interval) for a, b in itertools.pairwise(stamps))
+
+
+def compare(
+    pacers: dict[str, Callable[[float, int], list[float]]], rate: int, steps: int
+) -> dict[str, Result]:
+    """Run the pacers in alternating chunks of about a second each.
+
+    Alternating spreads any change in machine load evenly over the pacers.
+    """
+    samples = {name: Samples() for name in pacers}
+    chunk = max(1, min(steps, rate))
+    done = 0
+    while done < steps:
+        n = min(chunk, steps - done)
+        for name, pacer in pacers.items():
+            measure_chunk(pacer, rate, n, samples[name])
+        done += n
+    return {name: s.result() for name, s in samples.items()}
 
 
 @contextmanager
@@ -146,9 +183,16 @@ def machine_description() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument(
+        "--spin-margin",
+        type=float,
+        default=SleepIntervalAdjustor.spin_margin,
+        help="SleepIntervalAdjustor.spin_margin in seconds (default: %(default)s)",
+    )
     args = parser.parse_args()
+    SleepIntervalAdjustor.spin_margin = args.spin_margin
     steps_by_rate = QUICK_STEPS if args.quick else FULL_STEPS
 
     default_switch = sys.getswitchinterval()
@@ -165,7 +209,8 @@ def main() -> None:
     print(f"machine: {machine_description()}")
     print(
         "period error |actual - target| in ms; fixed = FixedIntervalInteraction "
-        "(sleep + spin), plain = time.sleep(remaining); cpu = pacing thread CPU share"
+        f"(sleep, then spin the last {args.spin_margin * 1e3:g} ms); "
+        "plain = time.sleep(remaining); cpu = CPU share of the pacing thread"
     )
     header = (
         f"{'condition':<27} {'rate':>6} {'steps':>6} {'pacer':<6}"
@@ -177,7 +222,7 @@ def main() -> None:
         for rate in RATES_HZ:
             steps = steps_by_rate[rate]
             with busy_thread(switch):
-                results = {p: measure(f, rate, steps) for p, f in pacers.items()}
+                results = compare(pacers, rate, steps)
             for pacer, r in results.items():
                 print(
                     f"{name:<27} {rate:>4}Hz {steps:>6} {pacer:<6}"

@@ -1,4 +1,5 @@
 from collections import UserDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_origin
 
@@ -28,9 +29,19 @@ class FakeDataCollectorsDict(UserDict[str, Any]):
 
 
 @pytest.fixture
-def collectors() -> DataCollectorsSource:
-    """Two collectors, ``obs`` and ``reward``; the one place to swap in the real dict."""
-    return FakeDataCollectorsDict(obs=object(), reward=object())
+def make_collectors() -> Callable[..., DataCollectorsSource]:
+    """Builds a collectors dict from named collectors (the one place to swap in
+    ``pamiq_core.data.DataCollectorsDict`` and real collectors)."""
+
+    def make(*names: str) -> DataCollectorsSource:
+        return FakeDataCollectorsDict({name: object() for name in names})
+
+    return make
+
+
+@pytest.fixture
+def collectors(make_collectors: Callable[..., Any]) -> Any:
+    return make_collectors("obs", "reward")
 
 
 class Echo(InferenceModel):
@@ -165,9 +176,11 @@ class TestDataCollectors:
         ):
             agent.attach_data_collectors(collectors)
 
-    def test_a_fresh_dict_can_be_acquired_from_again(self, collectors: Any) -> None:
+    def test_a_fresh_dict_can_be_acquired_from_again(
+        self, collectors: Any, make_collectors: Callable[..., Any]
+    ) -> None:
         CollectingAgent().attach_data_collectors(collectors)
-        other = FakeDataCollectorsDict(obs=object())
+        other = make_collectors("obs")
         agent = CollectingAgent()
         agent.attach_data_collectors(other)
         assert agent.collector is other["obs"]

@@ -69,7 +69,12 @@ class SleepIntervalAdjustor(IntervalAdjustor):
     typically 0.05-0.3 ms and occasionally more. So the adjustor sleeps with pamiq
     :func:`pamiq_core.time.sleep` until :attr:`spin_margin` real seconds before the
     deadline, then checks pamiq ``perf_counter`` in a tight loop until the deadline.
-    The loop keeps the GIL, so another Python thread cannot delay the wake-up.
+
+    The loop never releases the GIL on its own, so other Python threads cannot
+    delay the end of the period once the spin has begun. Waking up from the sleep,
+    however, needs the GIL: while another thread runs Python code, that can take up
+    to one GIL switch interval (:func:`sys.getswitchinterval`, 5 ms by default).
+    Lower it where steady periods matter more than that thread's throughput.
 
     It never spins while the system is paused (pamiq time is then frozen): it
     sleeps instead, and pamiq ``sleep`` waits out the pause. Each spin also stops
