@@ -224,7 +224,7 @@ class TestRealTime:
         real = std_time.perf_counter() - started_real
         cpu = std_time.thread_time() - started_cpu
         assert real >= 0.3
-        assert delta == pytest.approx(0.05, abs=0.02)  # the pause does not count
+        assert delta == pytest.approx(0.05, abs=0.1)  # the 0.3 s pause does not count
         assert cpu < 0.1
 
     def test_time_scale_shortens_the_real_period(
@@ -234,5 +234,5 @@ class TestRealTime:
         adjustor = SleepIntervalAdjustor(0.5)
         adjustor.reset()
         started = std_time.perf_counter()
-        assert adjustor.adjust() == pytest.approx(0.5, abs=0.02)
+        assert adjustor.adjust() == pytest.approx(0.5, abs=0.1)
         assert std_time.perf_counter() - started < 0.3
