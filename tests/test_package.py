@@ -61,11 +61,6 @@ def test_data_and_trainer_names_are_exported_at_top_level() -> None:
         "DataUser",
         "Trainer",
     } <= set(pamiq_core.__all__)
-    # Relative order from the spec's __all__ (part 2, section 3.1).
-    names = pamiq_core.__all__
-    order = ["data", "model", "trainer", "DataBuffer", "DataCollector", "DataUser"]
-    assert [names.index(n) for n in order] == sorted(names.index(n) for n in order)
-    assert names.index("InferenceModel") < names.index("Trainer")
 
 
 def test_data_and_trainer_subpackage_exports() -> None:
@@ -89,3 +84,66 @@ def test_data_and_trainer_subpackage_exports() -> None:
     ]
     assert trainer.__all__ == ["Trainer", "TrainersDict"]
     assert "TrainersDict" not in pamiq_core.__all__
+
+
+SPEC_TOP_LEVEL_ORDER = [
+    *("data", "interaction", "model", "time", "trainer", "utils"),
+    *("DataBuffer", "DataCollector", "DataUser"),
+    *("Interaction", "Agent", "Environment", "FixedIntervalInteraction"),
+    *("IntervalAdjustor", "SleepIntervalAdjustor", "ModularEnvironment", "Sensor"),
+    *("Actuator", "SensorsDict", "ActuatorsDict", "Wrapper", "LambdaWrapper"),
+    *("SensorWrapper", "ActuatorWrapper", "EnvironmentWrapper"),
+    *("TrainingModel", "InferenceModel", "Trainer", "LaunchConfig", "launch"),
+]
+
+
+def test_top_level_names_follow_the_specified_order() -> None:
+    exported = [name for name in SPEC_TOP_LEVEL_ORDER if name in pamiq_core.__all__]
+    assert pamiq_core.__all__ == exported  # nothing else, and in the spec's order
+    for name in pamiq_core.__all__:
+        assert getattr(pamiq_core, name) is not None
+
+
+def test_interaction_names_are_exported_at_top_level() -> None:
+    from pamiq_core import interaction
+
+    assert interaction.__all__ == [
+        *("Agent", "Environment", "modular_env", "wrappers", "Interaction"),
+        *("FixedIntervalInteraction", "IntervalAdjustor", "SleepIntervalAdjustor"),
+        *("ModularEnvironment", "Sensor", "Actuator", "SensorsDict", "ActuatorsDict"),
+        *("Wrapper", "LambdaWrapper", "SensorWrapper", "ActuatorWrapper"),
+        "EnvironmentWrapper",
+    ]
+    for name in interaction.__all__:
+        if name not in ("modular_env", "wrappers"):
+            assert getattr(pamiq_core, name) is getattr(interaction, name)
+    assert {"interaction", "time", "utils"} <= set(pamiq_core.__all__)
+
+
+def test_interaction_classes_live_in_their_modules() -> None:
+    from pamiq_core.interaction import (
+        agent,
+        env,
+        interactions,
+        interval_adjustors,
+        modular_env,
+        wrappers,
+    )
+
+    homes = {
+        agent: ["Agent"],
+        env: ["Environment"],
+        interactions: ["Interaction", "FixedIntervalInteraction"],
+        interval_adjustors: ["IntervalAdjustor", "SleepIntervalAdjustor"],
+        modular_env: [
+            *("Sensor", "Actuator", "ModularEnvironment"),
+            *("SensorsDict", "ActuatorsDict"),
+        ],
+        wrappers: [
+            *("Wrapper", "LambdaWrapper", "EnvironmentWrapper"),
+            *("SensorWrapper", "ActuatorWrapper"),
+        ],
+    }
+    for module, names in homes.items():
+        for name in names:
+            assert getattr(module, name).__module__ == module.__name__

@@ -2,8 +2,26 @@
 
 from importlib import metadata
 
-from . import data, model, trainer
+from . import data, interaction, model, time, trainer, utils
 from .data import DataBuffer, DataCollector, DataUser
+from .interaction import (
+    Actuator,
+    ActuatorsDict,
+    ActuatorWrapper,
+    Agent,
+    Environment,
+    EnvironmentWrapper,
+    FixedIntervalInteraction,
+    Interaction,
+    IntervalAdjustor,
+    LambdaWrapper,
+    ModularEnvironment,
+    Sensor,
+    SensorsDict,
+    SensorWrapper,
+    SleepIntervalAdjustor,
+    Wrapper,
+)
 from .model import InferenceModel, TrainingModel
 from .trainer import Trainer
 
@@ -11,11 +29,30 @@ __version__ = metadata.version(__name__.replace("_", "-"))
 
 __all__ = [
     "data",
+    "interaction",
     "model",
+    "time",
     "trainer",
+    "utils",
     "DataBuffer",
     "DataCollector",
     "DataUser",
+    "Interaction",
+    "Agent",
+    "Environment",
+    "FixedIntervalInteraction",
+    "IntervalAdjustor",
+    "SleepIntervalAdjustor",
+    "ModularEnvironment",
+    "Sensor",
+    "Actuator",
+    "SensorsDict",
+    "ActuatorsDict",
+    "Wrapper",
+    "LambdaWrapper",
+    "SensorWrapper",
+    "ActuatorWrapper",
+    "EnvironmentWrapper",
     "TrainingModel",
     "InferenceModel",
     "Trainer",

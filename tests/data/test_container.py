@@ -38,14 +38,10 @@ class TestDataCollectorsDict:
             collectors.acquire("a")
 
     def test_the_error_names_the_holder_when_known(self) -> None:
-        class Agent:
-            def __repr__(self) -> str:
-                return "<Agent 'explorer'>"
-
         collectors = DataCollectorsDict(a=DataCollector[int](3))
-        collectors.acquire("a", owner=Agent())
-        with pytest.raises(KeyError, match="held by <Agent 'explorer'>"):
-            collectors.acquire("a", owner=Agent())
+        collectors.acquire("a", owner="agent explorer")
+        with pytest.raises(KeyError, match=r"It is held by agent explorer\."):
+            collectors.acquire("a", owner="agent planner")
 
     def test_missing_collector(self) -> None:
         with pytest.raises(KeyError, match=r"Data collector 'x' not found\."):

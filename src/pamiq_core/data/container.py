@@ -31,8 +31,8 @@ class DataCollectorsDict(UserDict[str, DataCollector[Any]]):
 
         Args:
             collector_name: The collector's name (the name of its data user).
-            owner: Who acquires it, named in the error if someone tries to acquire
-                it again (agents pass themselves).
+            owner: Who acquires it, named (with ``str``) in the error if someone
+                tries to acquire it again; agents pass ``"agent <class path>"``.
 
         Raises:
             KeyError: If the collector was already acquired, or does not exist.
@@ -41,7 +41,7 @@ class DataCollectorsDict(UserDict[str, DataCollector[Any]]):
             owner_info = ""
             holder = self._acquired_by[collector_name]
             if holder is not None:
-                owner_info = f" It is held by {holder!r}."
+                owner_info = f" It is held by {holder}."
             raise KeyError(
                 f"Data collector '{collector_name}' is already acquired.{owner_info}"
                 " Each collector can be acquired once, by one agent."

@@ -1,0 +1,170 @@
+"""The decision maker of an interaction, possibly built from child agents."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from typing_extensions import override
+
+from pamiq_core.data import DataCollector, DataCollectorsDict
+from pamiq_core.model import InferenceModel, InferenceModelsDict
+from pamiq_core.state_persistence import PersistentStateMixin
+from pamiq_core.thread import ThreadEventMixin
+from pamiq_core.utils.reflection import get_class_module_path
+
+from .event_mixin import InteractionEventMixin
+
+ObsType = TypeVar("ObsType")
+ActType = TypeVar("ActType")
+
+
+class Agent(
+    ABC,
+    InteractionEventMixin,
+    PersistentStateMixin,
+    ThreadEventMixin,
+    Generic[ObsType, ActType],
+):
+    """Turns observations into actions; may delegate to named child agents.
+
+    Subclasses implement :meth:`step`. Subclasses that override ``__init__`` must
+    call ``super().__init__(...)``.
+
+    Lifecycle hooks (``setup``, ``teardown``, ``on_paused``, ``on_resumed``), the
+    state methods and the attach methods run on the agent itself first, then on each
+    child in insertion order. Children receive the very same models and collectors
+    dicts as their parent.
+
+    Thread safety: ``step`` and the lifecycle hooks run in the inference thread;
+    ``save_state`` runs while that thread is paused or not running, ``load_state``
+    before it starts, and the attach methods in the main thread before it starts.
+    """
+
+    def __init__(self, agents: Mapping[str, "Agent[Any, Any]"] | None = None) -> None:
+        """Create an agent with the given child agents.
+
+        Args:
+            agents: Child agents by name. The mapping is copied; its order is the
+                order in which hooks and state reach the children.
+        """
+        self._agents: dict[str, Agent[Any, Any]] = dict(agents or {})
+        self._inference_models: InferenceModelsDict | None = None
+        self._data_collectors: DataCollectorsDict | None = None
+
+    @abstractmethod
+    def step(self, observation: ObsType) -> ActType:
+        """Decide the action for ``observation``."""
+
+    def attach_inference_models(self, inference_models: InferenceModelsDict) -> None:
+        """Give this agent and its children the inference models.
+
+        Stores the dict, calls :meth:`on_inference_models_attached`, then attaches
+        the same dict to each child.
+        """
+        self._inference_models = inference_models
+        self.on_inference_models_attached()
+        for agent in self._agents.values():
+            agent.attach_inference_models(inference_models)
+
+    def on_inference_models_attached(self) -> None:
+        """Called after the inference models are attached; fetch models here."""
+
+    def attach_data_collectors(self, data_collectors: DataCollectorsDict) -> None:
+        """Give this agent and its children the data collectors.
+
+        Stores the dict, calls :meth:`on_data_collectors_attached`, then attaches
+        the same dict to each child.
+        """
+        self._data_collectors = data_collectors
+        self.on_data_collectors_attached()
+        for agent in self._agents.values():
+            agent.attach_data_collectors(data_collectors)
+
+    def on_data_collectors_attached(self) -> None:
+        """Called after the data collectors are attached; acquire collectors here."""
+
+    def get_inference_model(self, name: str) -> InferenceModel:
+        """Return the inference model named ``name``.
+
+        Raises:
+            KeyError: If there is no such model.
+            AttributeError: If no inference models have been attached yet.
+        """
+        if self._inference_models is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no inference models yet: "
+                "attach_inference_models() has not been called."
+            )
+        return self._inference_models[name]
+
+    def get_data_collector(self, name: str) -> DataCollector[Any]:
+        """Acquire the data collector named ``name`` for this agent.
+
+        A collector can be acquired once per collectors dict and is never released,
+        so within one agent tree (children share their parent's dict) exactly one
+        agent may acquire each name.
+
+        Raises:
+            KeyError: If there is no such collector, or if it was already acquired;
+                in that case the message names the agent class that holds it.
+            AttributeError: If no data collectors have been attached yet.
+        """
+        collectors = self._data_collectors
+        if collectors is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no data collectors yet: "
+                "attach_data_collectors() has not been called."
+            )
+        return collectors.acquire(
+            name, owner=f"agent {get_class_module_path(type(self))}"
+        )
+
+    @override
+    def setup(self) -> None:
+        """Set up this agent, then each child."""
+        super().setup()
+        for agent in self._agents.values():
+            agent.setup()
+
+    @override
+    def teardown(self) -> None:
+        """Tear down this agent, then each child."""
+        super().teardown()
+        for agent in self._agents.values():
+            agent.teardown()
+
+    @override
+    def on_paused(self) -> None:
+        """React to a pause, then let each child react."""
+        super().on_paused()
+        for agent in self._agents.values():
+            agent.on_paused()
+
+    @override
+    def on_resumed(self) -> None:
+        """React to a resume, then let each child react."""
+        super().on_resumed()
+        for agent in self._agents.values():
+            agent.on_resumed()
+
+    @override
+    def save_state(self, path: Path) -> None:
+        """Save this agent's state, then each child's to ``path / <child name>``.
+
+        A childless agent leaves ``path`` alone (the base agent writes nothing);
+        with children, ``path`` becomes a directory holding one entry per child.
+        """
+        super().save_state(path)
+        if not self._agents:
+            return
+        path.mkdir(exist_ok=True)
+        for name, agent in self._agents.items():
+            agent.save_state(path / name)
+
+    @override
+    def load_state(self, path: Path) -> None:
+        """Load this agent's state, then each child's from ``path / <child name>``."""
+        super().load_state(path)
+        for name, agent in self._agents.items():
+            agent.load_state(path / name)

@@ -1,0 +1,262 @@
+"""Environments assembled from a sensor and an actuator.
+
+A :class:`ModularEnvironment` observes through a :class:`Sensor` and acts through an
+:class:`Actuator`. :class:`SensorsDict` and :class:`ActuatorsDict` combine named parts
+into one, and they nest. Lifecycle hooks and state reach every part.
+"""
+
+from abc import ABC, abstractmethod
+from collections import UserDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from typing_extensions import override
+
+from pamiq_core.state_persistence import PersistentStateMixin
+from pamiq_core.thread import ThreadEventMixin
+
+from .env import Environment
+from .event_mixin import InteractionEventMixin
+
+T = TypeVar("T")
+ObsType = TypeVar("ObsType")
+ActType = TypeVar("ActType")
+
+
+class Sensor(
+    ABC, InteractionEventMixin, PersistentStateMixin, ThreadEventMixin, Generic[T]
+):
+    """Reads one kind of observation from the world."""
+
+    @abstractmethod
+    def read(self) -> T:
+        """Return the current reading."""
+
+
+class Actuator(
+    ABC, InteractionEventMixin, PersistentStateMixin, ThreadEventMixin, Generic[T]
+):
+    """Applies one kind of action to the world.
+
+    Releasing held inputs: an actuator whose effect lasts beyond :meth:`operate` (a
+    pressed key, a held button, a motor command that stays on) should release it in
+    ``on_paused`` and in ``teardown``. The system may stay paused for a long time
+    and the world must not see the agent's last command held all that while. There
+    is no need to restore it in ``on_resumed``: the agent's next action sets it again.
+    The base class does nothing in these hooks; every container and wrapper forwards
+    them, so an actuator receives them however deeply it is nested.
+    """
+
+    @abstractmethod
+    def operate(self, action: T) -> None:
+        """Apply ``action``."""
+
+
+class ModularEnvironment(Environment[ObsType, ActType]):
+    """An environment that observes with ``sensor`` and acts with ``actuator``.
+
+    On disk, ``save_state(path)`` creates the directory ``path`` holding
+    ``sensor`` and ``actuator`` entries (whatever those parts write).
+    """
+
+    def __init__(self, sensor: Sensor[ObsType], actuator: Actuator[ActType]) -> None:
+        """Combine ``sensor`` and ``actuator`` into an environment."""
+        self.sensor = sensor
+        self.actuator = actuator
+
+    @override
+    def observe(self) -> ObsType:
+        """Read the sensor."""
+        return self.sensor.read()
+
+    @override
+    def affect(self, action: ActType) -> None:
+        """Operate the actuator."""
+        self.actuator.operate(action)
+
+    @override
+    def setup(self) -> None:
+        """Set up the sensor, then the actuator."""
+        self.sensor.setup()
+        self.actuator.setup()
+
+    @override
+    def teardown(self) -> None:
+        """Tear down the sensor, then the actuator."""
+        self.sensor.teardown()
+        self.actuator.teardown()
+
+    @override
+    def on_paused(self) -> None:
+        """Tell the sensor, then the actuator, that the system paused."""
+        super().on_paused()
+        self.sensor.on_paused()
+        self.actuator.on_paused()
+
+    @override
+    def on_resumed(self) -> None:
+        """Tell the sensor, then the actuator, that the system resumed."""
+        super().on_resumed()
+        self.sensor.on_resumed()
+        self.actuator.on_resumed()
+
+    @override
+    def save_state(self, path: Path) -> None:
+        """Create ``path``; save the parts to ``path/sensor`` and ``path/actuator``.
+
+        Raises:
+            FileExistsError: If ``path`` already exists.
+        """
+        path.mkdir()
+        self.sensor.save_state(path / "sensor")
+        self.actuator.save_state(path / "actuator")
+
+    @override
+    def load_state(self, path: Path) -> None:
+        """Load the parts from ``path/sensor`` and ``path/actuator``."""
+        self.sensor.load_state(path / "sensor")
+        self.actuator.load_state(path / "actuator")
+
+    @staticmethod
+    def from_dict(
+        sensors: Mapping[str, Sensor[Any]], actuators: Mapping[str, Actuator[Any]]
+    ) -> "ModularEnvironment[Mapping[str, Any], Mapping[str, Any]]":
+        """Build an environment from named sensors and actuators.
+
+        Observations are dicts of readings by sensor name; actions are mappings of
+        actions by actuator name. Always returns a :class:`ModularEnvironment`,
+        even when called on a subclass.
+        """
+        return ModularEnvironment(SensorsDict(sensors), ActuatorsDict(actuators))
+
+
+class SensorsDict(Sensor[Mapping[str, Any]], UserDict[str, Sensor[Any]]):
+    """Named sensors read together; itself a sensor.
+
+    Constructed like a dict. Hooks reach the sensors in key order. On disk,
+    ``save_state(path)`` creates the directory ``path`` (even when empty) holding
+    one entry per sensor name.
+    """
+
+    @override
+    def read(self) -> dict[str, Any]:
+        """Return a new dict of every sensor's reading, in key order."""
+        return {name: sensor.read() for name, sensor in self.data.items()}
+
+    @override
+    def setup(self) -> None:
+        """Set up every sensor."""
+        super().setup()
+        for sensor in self.data.values():
+            sensor.setup()
+
+    @override
+    def teardown(self) -> None:
+        """Tear down every sensor."""
+        super().teardown()
+        for sensor in self.data.values():
+            sensor.teardown()
+
+    @override
+    def on_paused(self) -> None:
+        """Tell every sensor that the system paused."""
+        super().on_paused()
+        for sensor in self.data.values():
+            sensor.on_paused()
+
+    @override
+    def on_resumed(self) -> None:
+        """Tell every sensor that the system resumed."""
+        super().on_resumed()
+        for sensor in self.data.values():
+            sensor.on_resumed()
+
+    @override
+    def save_state(self, path: Path) -> None:
+        """Create ``path`` and save each sensor to ``path / <name>``.
+
+        Raises:
+            FileExistsError: If ``path`` already exists.
+        """
+        super().save_state(path)
+        path.mkdir()
+        for name, sensor in self.data.items():
+            sensor.save_state(path / name)
+
+    @override
+    def load_state(self, path: Path) -> None:
+        """Load each sensor from ``path / <name>``."""
+        super().load_state(path)
+        for name, sensor in self.data.items():
+            sensor.load_state(path / name)
+
+
+class ActuatorsDict(Actuator[Mapping[str, Any]], UserDict[str, Actuator[Any]]):
+    """Named actuators operated together; itself an actuator.
+
+    Constructed like a dict. Hooks, including ``on_paused`` (see :class:`Actuator`
+    on releasing held inputs), reach the actuators in key order. On disk,
+    ``save_state(path)`` creates the directory ``path`` (even when empty) holding
+    one entry per actuator name.
+    """
+
+    @override
+    def operate(self, action: Mapping[str, Any]) -> None:
+        """Operate each actuator, in key order, with ``action[<its name>]``.
+
+        Keys of ``action`` that name no actuator are ignored.
+
+        Raises:
+            KeyError: If ``action`` lacks an actuator's name. Actuators before it
+                in key order have already been operated.
+        """
+        for name, actuator in self.data.items():
+            actuator.operate(action[name])
+
+    @override
+    def setup(self) -> None:
+        """Set up every actuator."""
+        super().setup()
+        for actuator in self.data.values():
+            actuator.setup()
+
+    @override
+    def teardown(self) -> None:
+        """Tear down every actuator."""
+        super().teardown()
+        for actuator in self.data.values():
+            actuator.teardown()
+
+    @override
+    def on_paused(self) -> None:
+        """Tell every actuator that the system paused."""
+        super().on_paused()
+        for actuator in self.data.values():
+            actuator.on_paused()
+
+    @override
+    def on_resumed(self) -> None:
+        """Tell every actuator that the system resumed."""
+        super().on_resumed()
+        for actuator in self.data.values():
+            actuator.on_resumed()
+
+    @override
+    def save_state(self, path: Path) -> None:
+        """Create ``path`` and save each actuator to ``path / <name>``.
+
+        Raises:
+            FileExistsError: If ``path`` already exists.
+        """
+        super().save_state(path)
+        path.mkdir()
+        for name, actuator in self.data.items():
+            actuator.save_state(path / name)
+
+    @override
+    def load_state(self, path: Path) -> None:
+        """Load each actuator from ``path / <name>``."""
+        super().load_state(path)
+        for name, actuator in self.data.items():
+            actuator.load_state(path / name)
