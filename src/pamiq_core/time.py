@@ -288,3 +288,5 @@ load_state_dict = _time_controller.load_state_dict
 
 fixed_sleep = _std_time.sleep
 fixed_time = _std_time.time
+fixed_perf_counter = _std_time.perf_counter
+"""Real (unscaled, never paused) clocks, for measuring how long work really took."""

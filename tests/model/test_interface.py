@@ -211,3 +211,25 @@ class TestSync:
         model.sync()
         assert model.synced == []
         assert model.created == 0
+
+
+class TestSyncStats:
+    def test_each_sync_is_counted_and_timed(self) -> None:
+        model = ScaleTrainer()
+        assert model.sync_stats.syncs == 0
+        model.sync()
+        model.sync()
+        assert model.sync_stats.syncs == 2
+        assert model.sync_stats.last_duration >= 0.0
+
+    def test_sync_catches_the_inference_version_up(self) -> None:
+        model = ScaleTrainer()
+        model.sync_stats.training_version += 2
+        assert model.sync_stats.inference_version == 0
+        model.sync()
+        assert model.sync_stats.inference_version == 2
+
+    def test_models_that_need_no_sync_record_nothing(self) -> None:
+        model = ScaleTrainer(inference_thread_only=True)
+        model.sync()
+        assert model.sync_stats.syncs == 0

@@ -215,6 +215,17 @@ class TestRun:
             trainer.run()
         assert trainer.calls == ["setup", "train"]
 
+    def test_counts_an_update_of_each_fetched_model_per_run(self) -> None:
+        trainer = Recording()
+        model = Counted()
+        other = Counted()
+        trainer.attach_training_models(TrainingModelsDict(a=model, b=other))
+        trainer.run()
+        trainer.run()
+        assert model.sync_stats.training_version == 2
+        assert model.sync_stats.inference_version == 2  # synced after each run
+        assert other.sync_stats.training_version == 0
+
     def test_syncs_only_models_fetched_through_get_training_model(self) -> None:
         trainer = Recording()
         model = Counted()

@@ -9,6 +9,8 @@ import threading
 from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 
+from pamiq_core import time
+from pamiq_core.metrics import SyncStats
 from pamiq_core.state_persistence import PersistentStateMixin
 
 
@@ -70,6 +72,16 @@ class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
         self.inference_thread_only = inference_thread_only
         self._inference_model: T | None = None
         self._inference_model_creation_lock = threading.Lock()
+        self._sync_stats = SyncStats()
+
+    @property
+    def sync_stats(self) -> SyncStats:
+        """Measurements of this model's syncs (written by the training thread).
+
+        Trainers bump ``training_version`` after each run that trained the model;
+        :meth:`sync` records the duration and catches ``inference_version`` up.
+        """
+        return self._sync_stats
 
     @property
     def inference_model(self) -> T:
@@ -118,7 +130,10 @@ class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
         inference thread.
         """
         if self._need_sync:
-            self.sync_impl(self.inference_model)
+            inference_model = self.inference_model
+            start = time.fixed_perf_counter()
+            self.sync_impl(inference_model)
+            self._sync_stats.record_sync(time.fixed_perf_counter() - start)
 
     @abstractmethod
     def sync_impl(self, inference_model: T) -> None:

@@ -160,14 +160,25 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
 
         Calls :meth:`setup`, :meth:`train`, :meth:`sync_models`, :meth:`teardown` in
         that order. An exception in any of them propagates and skips the rest.
+        After :meth:`train`, the ``training_version`` of every model fetched
+        through :meth:`get_training_model` goes up by one (see
+        :attr:`TrainingModel.sync_stats`).
         """
         if not self.is_trainable():
             return False
         self.setup()
         self.train()
+        self._count_model_updates()
         self.sync_models()
         self.teardown()
         return True
+
+    def _count_model_updates(self) -> None:
+        training_models = self._training_models
+        if training_models is None:
+            return
+        for name in self._retrieved_model_names:
+            training_models[name].sync_stats.training_version += 1
 
     def save_state(self, path: Path) -> None:
         """Create directory ``path`` and write the previous training time there.
