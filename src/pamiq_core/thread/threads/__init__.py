@@ -2,5 +2,13 @@
 
 from .base import BackgroundThread, Thread
 from .control import ControlThread
+from .inference import InferenceThread
+from .training import TrainingThread
 
-__all__ = ["Thread", "BackgroundThread", "ControlThread"]
+__all__ = [
+    "Thread",
+    "BackgroundThread",
+    "ControlThread",
+    "InferenceThread",
+    "TrainingThread",
+]

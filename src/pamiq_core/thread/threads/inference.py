@@ -1,0 +1,105 @@
+"""The inference thread: steps the interaction as fast as the interaction allows."""
+
+import math
+from typing import Any
+
+from typing_extensions import override
+
+from pamiq_core import time
+from pamiq_core.interaction import Interaction
+from pamiq_core.metrics import StepPeriods
+from pamiq_core.utils.schedulers import TimeIntervalScheduler
+
+from ..thread_types import ThreadTypes
+from .base import BackgroundThread
+
+
+class InferenceThread(BackgroundThread):
+    """Runs ``interaction.step()`` in a loop, with no sleep of its own.
+
+    The interaction paces itself (for example :class:`FixedIntervalInteraction`).
+    Each step's period is recorded in :attr:`step_periods` for the metrics, and every
+    ``log_tick_time_statistics_interval`` seconds of pamiq time the mean and standard
+    deviation of the step time are logged. Time spent paused is not counted as a
+    step.
+    """
+
+    THREAD_TYPE = ThreadTypes.INFERENCE
+
+    def __init__(
+        self,
+        interaction: Interaction[Any, Any],
+        log_tick_time_statistics_interval: float = 60.0,
+    ) -> None:
+        """Step ``interaction`` once the thread starts.
+
+        Args:
+            interaction: The agent and environment to step.
+            log_tick_time_statistics_interval: Pamiq seconds between step-time logs.
+        """
+        super().__init__()
+        self._interaction = interaction
+        self.step_periods = StepPeriods()
+        """Recent step periods, for the metrics (written by this thread only)."""
+        self._previous_tick_time: float | None = None
+        self._count = 0
+        self._sum = 0.0
+        self._sum_of_squares = 0.0
+        self._scheduler = TimeIntervalScheduler(
+            log_tick_time_statistics_interval, self.log_tick_time_statistics
+        )
+
+    def log_tick_time_statistics(self) -> None:
+        """Log the mean and standard deviation of the step time since the last log."""
+        count = self._count
+        if count == 0:
+            return
+        mean = self._sum / count
+        variance = (
+            max(0.0, self._sum_of_squares - count * mean * mean) / (count - 1)
+            if count > 1
+            else 0.0
+        )
+        self._logger.info(
+            f"Step time: {mean:.3e} ± {math.sqrt(variance):.3e} [s] in {count} steps."
+        )
+        self._count, self._sum, self._sum_of_squares = 0, 0.0, 0.0
+
+    @override
+    def on_start(self) -> None:
+        super().on_start()
+        self._interaction.setup()
+
+    @override
+    def on_tick(self) -> None:
+        super().on_tick()
+        self._interaction.step()
+        now = time.fixed_perf_counter()
+        self.step_periods.tick(now)
+        previous = self._previous_tick_time
+        if previous is not None:
+            period = now - previous
+            self._count += 1
+            self._sum += period
+            self._sum_of_squares += period * period
+        self._previous_tick_time = now
+        self._scheduler.update()
+
+    @override
+    def on_paused(self) -> None:
+        """Pause the interaction, then report paused."""
+        self._interaction.on_paused()
+        super().on_paused()
+
+    @override
+    def on_resumed(self) -> None:
+        """Resume the interaction, then report running."""
+        self._previous_tick_time = None
+        self.step_periods.restart()
+        self._interaction.on_resumed()
+        super().on_resumed()
+
+    @override
+    def on_finally(self) -> None:
+        super().on_finally()
+        self._interaction.teardown()
