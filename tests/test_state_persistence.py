@@ -17,6 +17,7 @@ from pamiq_core.state_persistence import (
     find_latest_state,
     is_complete_state,
     load_pickle,
+    read_manifest,
     save_pickle,
 )
 
@@ -107,6 +108,12 @@ class TestStateStoreSaving:
         manifest = json.loads((path / MANIFEST_NAME).read_text())
         assert manifest["components"] == ["a", "b"]
         assert is_complete_state(path)
+
+    def test_a_note_is_kept_in_the_manifest(self, tmp_path: Path) -> None:
+        path = StateStore(tmp_path).save_state(note="saved after an error")
+        manifest = read_manifest(path)
+        assert manifest is not None
+        assert manifest["note"] == "saved after an error"
 
     def test_refuses_an_existing_snapshot_name(self, tmp_path: Path) -> None:
         store = StateStore(tmp_path, "fixed.state")

@@ -22,6 +22,7 @@ from .interaction import (
     SleepIntervalAdjustor,
     Wrapper,
 )
+from .launcher import LaunchConfig, launch
 from .model import InferenceModel, TrainingModel
 from .trainer import Trainer
 
@@ -56,4 +57,6 @@ __all__ = [
     "TrainingModel",
     "InferenceModel",
     "Trainer",
+    "LaunchConfig",
+    "launch",
 ]

@@ -183,8 +183,12 @@ class StateStore:
             raise KeyError(f"State with name '{name}' is already registered")
         self._registered_states[name] = state
 
-    def save_state(self) -> Path:
+    def save_state(self, *, note: str | None = None) -> Path:
         """Save every registered part into a new snapshot directory.
+
+        Args:
+            note: Recorded in the manifest (for example why the save happened);
+                read it back with :func:`read_manifest`.
 
         Returns:
             The snapshot directory, named from the current wall-clock time.
@@ -208,6 +212,8 @@ class StateStore:
                 "saved_at": now.timestamp(),
                 "components": list(self._registered_states),
             }
+            if note is not None:
+                manifest["note"] = note
             _write_durably(temporary / MANIFEST_NAME, json.dumps(manifest, indent=2))
             _fsync_directory(temporary)
             if path.exists():
