@@ -78,10 +78,15 @@ class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
     def sync_stats(self) -> SyncStats:
         """Measurements of this model's syncs (written by the training thread).
 
-        Trainers bump ``training_version`` after each run that trained the model;
-        :meth:`sync` records the duration and catches ``inference_version`` up.
+        Trainers bump ``training_version`` (:meth:`mark_trained`) after each run
+        that trained the model; :meth:`sync` records the duration and catches
+        ``inference_version`` up.
         """
         return self._sync_stats
+
+    def mark_trained(self) -> None:
+        """Count one training update of this model (trainers call it after a run)."""
+        self._sync_stats.training_version += 1
 
     @property
     def inference_model(self) -> T:

@@ -160,9 +160,8 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
 
         Calls :meth:`setup`, :meth:`train`, :meth:`sync_models`, :meth:`teardown` in
         that order. An exception in any of them propagates and skips the rest.
-        After :meth:`train`, the ``training_version`` of every model fetched
-        through :meth:`get_training_model` goes up by one (see
-        :attr:`TrainingModel.sync_stats`).
+        After :meth:`train`, every model fetched through :meth:`get_training_model`
+        is marked as trained (:meth:`TrainingModel.mark_trained`).
         """
         if not self.is_trainable():
             return False
@@ -178,7 +177,7 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
         if training_models is None:
             return
         for name in self._retrieved_model_names:
-            training_models[name].sync_stats.training_version += 1
+            training_models[name].mark_trained()
 
     def save_state(self, path: Path) -> None:
         """Create directory ``path`` and write the previous training time there.
