@@ -133,7 +133,7 @@ def fmt_time(seconds: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run for CI")
     settings = QUICK if parser.parse_args().quick else FULL
 

@@ -1,7 +1,7 @@
 """The testing helpers, each used the way a user's test would use it."""
 
 from typing import Any
-from unittest.mock import MagicMock, Mock
+from unittest.mock import MagicMock
 
 import pytest
 
