@@ -135,6 +135,15 @@ class TestDataUser:
     def test_is_persistent(self) -> None:
         assert isinstance(DataUser(SequentialBuffer[int](1)), PersistentStateMixin)
 
+    def test_exposes_its_buffer_for_direct_reads(self) -> None:
+        buffer = SequentialBuffer[int](3)
+        user = DataUser(buffer)
+        user._collector.collect(7)
+        assert user.buffer is buffer
+        assert len(user.buffer) == 0  # pending until update()
+        user.update()
+        assert user.buffer.get_data() == [7]
+
     def test_subscriptable_at_run_time(self) -> None:
         user = DataUser[list[int]](SequentialBuffer[int](1))
         assert type(user) is DataUser

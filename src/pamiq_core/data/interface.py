@@ -161,6 +161,16 @@ class DataUser(PersistentStateMixin, Generic[R]):
         self._timestamps: deque[float] = deque(maxlen=buffer.max_queue_size)
         self._collector = DataCollector[Any](buffer.max_queue_size)
 
+    @property
+    def buffer(self) -> DataBuffer[Any, R]:
+        """The buffer this user fills.
+
+        Trainers may use it directly after :meth:`update`, for example to draw a
+        batch with ``RingBuffer.sample`` instead of copying all data with
+        :meth:`get_data`.
+        """
+        return self._buffer
+
     def update(self) -> None:
         """Move every pending item, oldest first, into the buffer.
 
