@@ -20,6 +20,12 @@ it measures, for the double-buffered sync (the default) and for ``in_place=True`
 - memory: bytes of the inference-side tensors as a multiple of the parameter bytes
   (0.6 keeps one inference module: about 1x).
 
+A second table gives what a training run costs besides ``train()`` and the sync:
+``TorchTrainer.setup()`` + ``teardown()`` with an Adam optimizer whose state is
+populated (a few steps taken), against 0.6's way, which builds a new Adam over the
+parameters, loads the kept state into it with ``load_state_dict`` and, at teardown,
+keeps a shallow copy of ``state_dict()``. Timed interleaved, medians.
+
 Run: ``python benchmarks/sync.py`` (full, about a minute) or ``--quick`` (CI, seconds:
 the smallest model only, few repetitions). Prints a table; never fails on a number.
 """
@@ -39,7 +45,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from pamiq_core.torch import TorchInferenceModel, TorchTrainingModel
+from pamiq_core.model import TrainingModelsDict
+from pamiq_core.torch import (
+    OptimizersSetup,
+    TorchInferenceModel,
+    TorchTrainer,
+    TorchTrainingModel,
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,9 @@ SIZES = [
     Size("100M", width=2048, blocks=24, timing_reps=9, stall_syncs=40),
 ]
 QUICK = [Size("10k", width=32, blocks=8, timing_reps=30, stall_syncs=100)]
+RUN_OVERHEAD_SIZES = ["10k", "10M"]  # of SIZES, in the full run
+RUN_OVERHEAD_REPS = 200
+ADAM_STEPS = 3  # steps taken before timing, so that Adam's state is populated
 
 
 def tower(size: Size) -> nn.Sequential:
@@ -282,9 +297,9 @@ HEADER = (
 
 
 def table(rows: list[Row]) -> str:
-    lines: list[tuple[str, ...]] = [HEADER]
-    for row in rows:
-        lines.append(
+    return format_table(
+        HEADER,
+        [
             (
                 row.size.name,
                 f"{row.params:,}",
@@ -298,14 +313,102 @@ def table(rows: list[Row]) -> str:
                 f"{row.sync / row.load_state_dict:.2f}x",
                 f"{row.memory:.2f}x params",
             )
-        )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
+            for row in rows
+        ],
+    )
+
+
+def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    lines = [header, *rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = [
         " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
         for line in lines
     ]
     text.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(text)
+
+
+class AdamTrainer(TorchTrainer):
+    """One Adam optimizer over model 'net'; trains nothing (the run is the cost)."""
+
+    def on_training_models_attached(self) -> None:
+        self.net = self.get_torch_training_model("net")
+
+    def create_optimizers(self) -> OptimizersSetup:
+        return {"adam": torch.optim.Adam(self.net.model.parameters())}
+
+    def train(self) -> None:
+        pass
+
+
+@dataclass
+class RunOverhead:
+    size: Size
+    params: int
+    ours: float  # TorchTrainer.setup() + teardown(), optimizers already created
+    upstream: float  # new Adam + load_state_dict(kept) + shallow state_dict copy
+
+
+def measure_run_overhead(size: Size, reps: int) -> RunOverhead:
+    torch.manual_seed(0)
+    model = TorchTrainingModel(tower(size), has_inference_model=False)
+    trainer = AdamTrainer()
+    trainer.attach_training_models(TrainingModelsDict(net=model))
+    trainer.setup()  # the first setup creates the optimizer; later ones do not
+    adam = trainer.optimizers["adam"]
+    x = torch.randn(32, size.width)
+    for _ in range(ADAM_STEPS):
+        adam.zero_grad()
+        model(x).pow(2).mean().backward()
+        adam.step()
+    trainer.teardown()
+    parameters = list(model.model.parameters())
+    kept = {"adam": adam.state_dict().copy()}  # what 0.6 keeps at teardown
+
+    def ours() -> None:
+        trainer.setup()
+        trainer.teardown()
+
+    def upstream() -> None:  # 0.6: setup builds and restores, teardown keeps a copy
+        optimizer = torch.optim.Adam(parameters)
+        optimizer.load_state_dict(kept["adam"])
+        kept["adam"] = optimizer.state_dict().copy()
+
+    timings = interleaved_medians({"ours": ours, "upstream": upstream}, reps)
+    return RunOverhead(
+        size=size,
+        params=sum(p.numel() for p in parameters),
+        ours=timings["ours"],
+        upstream=timings["upstream"],
+    )
+
+
+RUN_HEADER = (
+    "model",
+    "params",
+    "optimizer",
+    "TorchTrainer setup + teardown",
+    "0.6: new optimizer + load_state_dict + state copy",
+    "ours / 0.6",
+)
+
+
+def run_overhead_table(rows: list[RunOverhead]) -> str:
+    return format_table(
+        RUN_HEADER,
+        [
+            (
+                row.size.name,
+                f"{row.params:,}",
+                "Adam",
+                microseconds(row.ours),
+                microseconds(row.upstream),
+                f"{row.ours / row.upstream:.4f}x",
+            )
+            for row in rows
+        ],
+    )
 
 
 def machine() -> str:
@@ -333,6 +436,14 @@ def main(argv: list[str] | None = None) -> int:
     for size in QUICK if args.quick else SIZES:
         rows += measure(size)
     print(table(rows))
+    if args.quick:
+        overhead_sizes, reps = QUICK, QUICK[0].timing_reps
+    else:
+        overhead_sizes = [s for s in SIZES if s.name in RUN_OVERHEAD_SIZES]
+        reps = RUN_OVERHEAD_REPS
+    print()
+    print("per training run, besides train() and the sync:")
+    print(run_overhead_table([measure_run_overhead(s, reps) for s in overhead_sizes]))
     return 0
 
 

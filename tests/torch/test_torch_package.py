@@ -6,18 +6,25 @@ import sys
 import pytest
 
 import pamiq_core.torch
-from pamiq_core.torch import model
+from pamiq_core.torch import agent, model, trainer
 
 
-def test_package_exports_the_model_pair_and_its_helpers() -> None:
+def test_package_exports_the_spec_names_in_order() -> None:
     assert pamiq_core.torch.__all__ == [
         "TorchInferenceModel",
         "TorchTrainingModel",
         "default_infer_procedure",
         "get_device",
+        "LRSchedulersDict",
+        "OptimizersDict",
+        "OptimizersSetup",
+        "StateDict",
+        "TorchTrainer",
+        "TorchAgent",
     ]
     for name in pamiq_core.torch.__all__:
-        assert getattr(pamiq_core.torch, name) is getattr(model, name)
+        source = next(m for m in (model, trainer, agent) if name in m.__all__)
+        assert getattr(pamiq_core.torch, name) is getattr(source, name)
 
 
 def test_model_module_exports_the_spec_names() -> None:

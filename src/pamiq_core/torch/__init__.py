@@ -1,4 +1,6 @@
-"""PyTorch integration: a model pair whose sync never stalls inference.
+"""PyTorch integration: a model pair whose sync never stalls inference, and more.
+
+The trainer and agent here fetch the pair's halves with their types checked.
 
 Needs the ``torch`` extra (``pip install pamiq-core[torch]``).
 """
@@ -11,11 +13,19 @@ except ModuleNotFoundError as e:
         "the torch extra:\n\n    pip install pamiq-core[torch]\n"
     ) from e
 
+from .agent import TorchAgent
 from .model import (
     TorchInferenceModel,
     TorchTrainingModel,
     default_infer_procedure,
     get_device,
+)
+from .trainer import (
+    LRSchedulersDict,
+    OptimizersDict,
+    OptimizersSetup,
+    StateDict,
+    TorchTrainer,
 )
 
 __all__ = [
@@ -23,4 +33,10 @@ __all__ = [
     "TorchTrainingModel",
     "default_infer_procedure",
     "get_device",
+    "LRSchedulersDict",
+    "OptimizersDict",
+    "OptimizersSetup",
+    "StateDict",
+    "TorchTrainer",
+    "TorchAgent",
 ]
