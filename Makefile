@@ -1,4 +1,5 @@
 # Everything a fresh machine with python3 (3.11+) and make needs.
+#   make demo           run the demo (DEMO_ARGS="--seconds 120", "--resume latest", ...)
 #   make test           lint, type-check and test on .venv (all extras)
 #   make test-pythons   the torch-free tests on Python 3.12 and 3.13, where pyenv has them
 
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: test lint typecheck pytest test-pythons venv clean
+.PHONY: demo test lint typecheck pytest test-pythons venv clean
 
 venv: $(STAMP)
 
@@ -18,6 +19,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python $(PIP_INSTALL) -e '.[torch,gym,dev]'
 	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m samples.demo $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

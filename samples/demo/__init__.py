@@ -1,0 +1,1 @@
+"""The README demo: an agent learning a pendulum's dynamics while it acts."""

@@ -1,0 +1,54 @@
+"""The trainer: fits the predictor to transitions sampled from the ring buffer."""
+
+from typing import Any, cast
+
+import torch
+from torch import nn
+from typing_extensions import override
+
+from pamiq_core.data.impls import DictRingBuffer
+from pamiq_core.torch import OptimizersSetup, TorchTrainer
+
+from .predictor import Predictor, features, targets
+
+
+class DynamicsTrainer(TorchTrainer):
+    """Each run takes ``steps_per_run`` Adam steps on random batches of transitions."""
+
+    def __init__(self, batch_size: int = 128, steps_per_run: int = 16) -> None:
+        super().__init__(
+            "transitions", min_buffer_size=batch_size, min_new_data_count=8
+        )
+        self.batch_size = batch_size
+        self.steps_per_run = steps_per_run
+        self.last_loss = float("nan")
+        self.training_runs = 0
+
+    @override
+    def on_training_models_attached(self) -> None:
+        self.predictor = self.get_torch_training_model("dynamics", Predictor)
+
+    @override
+    def on_data_users_attached(self) -> None:
+        self.transitions = self.get_data_user("transitions")
+
+    @override
+    def create_optimizers(self) -> OptimizersSetup:
+        return {"adam": torch.optim.Adam(self.predictor.model.parameters(), lr=3e-3)}
+
+    @override
+    def train(self) -> None:
+        buffer = cast(DictRingBuffer[Any], self.transitions.buffer)
+        model, optimizer = self.predictor.model, self.optimizers["adam"]
+        for _ in range(self.steps_per_run):
+            batch = buffer.sample(self.batch_size)
+            inputs = features(batch["state"], batch["action"])
+            wanted = targets(batch["state"], batch["next_state"])
+            loss = nn.functional.mse_loss(
+                model(torch.from_numpy(inputs)), torch.from_numpy(wanted)
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            self.last_loss = loss.item()
+        self.training_runs += 1
