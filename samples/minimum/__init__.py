@@ -1,0 +1,1 @@
+"""The smallest complete pamiq-core system: learning a hidden value while acting."""
