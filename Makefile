@@ -2,14 +2,18 @@
 #   make demo           run the demo (DEMO_ARGS="--seconds 120", "--resume latest", ...)
 #   make test           lint, type-check and test on .venv (all extras)
 #   make test-pythons   the torch-free tests on Python 3.12 and 3.13, where pyenv has them
+# The browser tests drive Debian's Chromium; both test targets install it with
+# apt-get when it is missing (CHROMIUM=/path/to/chromium uses another binary).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check -c constraints.txt
+CHROMIUM ?= /usr/bin/chromium
+export PAMIQ_CHROMIUM := $(CHROMIUM)
 
-.PHONY: demo test lint typecheck pytest test-pythons venv clean
+.PHONY: demo test lint typecheck pytest test-pythons venv clean chromium
 
 venv: $(STAMP)
 
@@ -30,12 +34,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/pyright
 
-pytest: $(STAMP)
+chromium:
+	@scripts/install-chromium.sh "$(CHROMIUM)"
+
+pytest: $(STAMP) chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest
 
-test-pythons:
+test-pythons: chromium
 	PYTHON=$(PYTHON) scripts/test-pythons.sh
 
 clean:
