@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> None:
             web_api_address=web,
         ),
     )
-    agent.report()
+    if agent.steps > agent.steps_at_report:
+        agent.report()  # the steps since the last periodic report
     logger.info(
         f"Trainer: {trainer.training_runs} training runs, {trainer.gradient_steps} "
         f"gradient steps, {trainer.target_refreshes} target refreshes, "

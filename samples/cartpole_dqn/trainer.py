@@ -41,6 +41,8 @@ class DQNTrainer(TorchTrainer):
             min_buffer_size=min_buffer_size,
             min_new_data_count=new_per_run,
         )
+        if steps_per_run < 1:
+            raise ValueError(f"steps_per_run must be at least 1, got {steps_per_run}")
         self.batch_size = batch_size
         self.steps_per_run = steps_per_run
         self.learning_rate = learning_rate
@@ -73,6 +75,7 @@ class DQNTrainer(TorchTrainer):
             self.q_target.model,
             self.optimizers["adam"],
         )
+        loss = torch.tensor(float("nan"))
         for _ in range(self.steps_per_run):
             batch = {
                 k: torch.from_numpy(v)

@@ -120,12 +120,13 @@ class Predictor(Agent[float, float]):
         if self.prediction is not None:
             self.errors.append(abs(observation - self.prediction))
         self.readings.collect(observation)
-        self.prediction = self.estimate()
+        prediction = self.estimate()
+        self.prediction = prediction
         self.steps += 1
         if time.time() >= self.next_report:
             self.report()
             self.next_report += self.report_interval
-        return self.prediction
+        return prediction
 
     def report(self) -> None:
         error = sum(self.errors) / len(self.errors) if self.errors else float("nan")
