@@ -1,6 +1,7 @@
 # Everything a fresh machine with python3 (3.11+) and make needs.
 #   make demo           run the demo (DEMO_ARGS="--seconds 120", "--resume latest", ...)
-#   make test           lint, type-check and test on .venv (all extras)
+#   make test           lint, type-check, test and build the docs on .venv (all extras)
+#   make docs           build the user guide into site/ (.venv/bin/mkdocs serve: live)
 #   make test-pythons   the torch-free tests on Python 3.12 and 3.13, where pyenv has them
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint typecheck pytest test-pythons venv clean
+.PHONY: demo test lint typecheck pytest docs test-pythons venv clean
 
 venv: $(STAMP)
 
@@ -33,10 +34,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint typecheck pytest docs
 
 test-pythons:
 	PYTHON=$(PYTHON) scripts/test-pythons.sh
 
 clean:
-	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache site
