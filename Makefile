@@ -3,14 +3,18 @@
 #   make test           lint, type-check, test and build the docs on .venv (all extras)
 #   make docs           build the user guide into site/ (.venv/bin/mkdocs serve: live)
 #   make test-pythons   the torch-free tests on Python 3.12 and 3.13, where pyenv has them
+# The browser tests drive Debian's Chromium; both test targets install it with
+# apt-get when it is missing (CHROMIUM=/path/to/chromium uses another binary).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check -c constraints.txt
+CHROMIUM ?= /usr/bin/chromium
+export PAMIQ_CHROMIUM := $(CHROMIUM)
 
-.PHONY: demo test lint typecheck pytest docs test-pythons venv clean
+.PHONY: demo test lint typecheck pytest docs test-pythons venv clean chromium
 
 venv: $(STAMP)
 
@@ -31,7 +35,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/pyright
 
-pytest: $(STAMP)
+chromium:
+	@scripts/install-chromium.sh "$(CHROMIUM)"
+
+pytest: $(STAMP) chromium
 	$(BIN)/pytest
 
 docs: $(STAMP)
@@ -39,7 +46,7 @@ docs: $(STAMP)
 
 test: lint typecheck pytest docs
 
-test-pythons:
+test-pythons: chromium
 	PYTHON=$(PYTHON) scripts/test-pythons.sh
 
 clean:

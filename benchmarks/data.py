@@ -11,10 +11,7 @@ never fails on a number; it only reports.
 """
 
 import argparse
-import os
-import platform
 import random
-import subprocess
 import sys
 import time
 from collections import deque
@@ -23,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from _machine import describe_machine
 from pamiq_core.data import DataUser
 from pamiq_core.data.impls import RingBuffer, SequentialBuffer
 
@@ -108,24 +106,6 @@ def sequential_with(items: list[np.ndarray]) -> SequentialBuffer[np.ndarray]:
     return buffer
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        lscpu = subprocess.run(
-            ["lscpu"], capture_output=True, text=True, check=True
-        ).stdout
-        for line in lscpu.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{model}, {os.cpu_count()} logical cores, load {load:.2f}; "
-        f"Python {platform.python_version()}, numpy {np.__version__}"
-    )
-
-
 def fmt_time(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:8.2f} ms"
@@ -138,7 +118,7 @@ def main() -> None:
     settings = QUICK if parser.parse_args().quick else FULL
 
     print(f"data benchmark ({'quick' if settings is QUICK else 'full'})")
-    print(f"machine: {machine()}")
+    print(f"machine: {describe_machine(f'numpy {np.__version__}')}")
     print()
 
     # 1. Throughput of the data path for small items.

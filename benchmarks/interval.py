@@ -20,7 +20,6 @@ The script never fails on a number.
 
 import argparse
 import itertools
-import os
 import platform
 import statistics
 import sys
@@ -30,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from _machine import describe_machine
 from pamiq_core import Agent, Environment, FixedIntervalInteraction
 from pamiq_core.interaction import SleepIntervalAdjustor
 
@@ -163,25 +163,6 @@ def busy_thread(switch_interval: float | None) -> Iterator[None]:
         sys.setswitchinterval(previous)
 
 
-def machine_description() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    load = ""
-    if hasattr(os, "getloadavg"):
-        load = ", load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    return (
-        f"{model}, {os.cpu_count()} logical CPUs{load}; "
-        f"Python {platform.python_version()} on {platform.system()}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
@@ -206,7 +187,7 @@ def main() -> None:
     ]
     pacers = {"fixed": run_fixed_interval, "plain": run_plain_sleep}
 
-    print(f"machine: {machine_description()}")
+    print(f"machine: {describe_machine(platform.system())}")
     print(
         "period error |actual - target| in ms; fixed = FixedIntervalInteraction "
         f"(sleep, then spin the last {args.spin_margin * 1e3:g} ms); "

@@ -17,8 +17,6 @@ Usage: python benchmarks/loop.py [--quick]
 
 import argparse
 import logging
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -27,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _machine import describe_machine
 from pamiq_core import Agent, Environment, Interaction, Trainer
 from pamiq_core.launcher import DEFAULT_SWITCH_INTERVAL
 from pamiq_core.state_persistence import StateStore
@@ -55,21 +54,6 @@ class EmptyTrainer(Trainer):
 
     def train(self) -> None:
         self.runs += 1
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{model}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"launch's switch interval {DEFAULT_SWITCH_INTERVAL * 1e3:g} ms"
-    )
 
 
 def bare_rate(duration: float) -> float:
@@ -143,7 +127,12 @@ def measure(count: Callable[[], int], duration: float) -> float:
 def run(quick: bool, tmp: Path) -> None:
     duration = 0.3 if quick else 3.0
     repeats = 1 if quick else 3
-    print(f"machine: {machine()}")
+    print(
+        "machine:",
+        describe_machine(
+            f"launch's switch interval {DEFAULT_SWITCH_INTERVAL * 1e3:g} ms"
+        ),
+    )
     print(f"each rate measured over {duration} s, best of {repeats}\n")
 
     bare = max(bare_rate(duration) for _ in range(repeats))

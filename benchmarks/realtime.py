@@ -17,8 +17,6 @@ Usage: python benchmarks/realtime.py [--quick] [--seconds S]
 import argparse
 import itertools
 import logging
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -28,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from _machine import describe_machine
 from pamiq_core import Environment, FixedIntervalInteraction, LaunchConfig, launch, time
 from pamiq_core.torch import (
     OptimizersSetup,
@@ -142,21 +141,6 @@ def run_case(
     }
 
 
-def machine() -> str:
-    model = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{model}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"torch {torch.__version__} (default {torch.get_num_threads()} threads)"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="seconds, for CI")
@@ -164,7 +148,9 @@ def main() -> None:
     args = parser.parse_args()
     seconds = args.seconds or (2.0 if args.quick else 30.0)
     logging.disable(logging.WARNING)
-    print(f"machine: {machine()}")
+    print(
+        f"machine: {describe_machine(f'torch {torch.__version__} (default {torch.get_num_threads()} threads)')}"
+    )
     print(f"agent at {RATE:g} Hz, {seconds:g} s per case\n")
     print("| case | steps | trainer runs | lateness p50 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -31,8 +31,6 @@ the smallest model only, few repetitions). Prints a table; never fails on a numb
 """
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import sys
@@ -45,6 +43,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from _machine import describe_machine
 from pamiq_core.model import TrainingModelsDict
 from pamiq_core.torch import (
     OptimizersSetup,
@@ -411,27 +410,13 @@ def run_overhead_table(rows: list[RunOverhead]) -> str:
     )
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return (
-        f"{model}, {os.cpu_count()} logical cores; torch {torch.__version__} "
-        f"({torch.get_num_threads()} threads); Python {platform.python_version()}"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smallest model, few reps")
     args = parser.parse_args(argv)
-    print(f"machine: {machine()}")
+    print(
+        f"machine: {describe_machine(f'torch {torch.__version__} ({torch.get_num_threads()} threads)')}"
+    )
     rows: list[Row] = []
     for size in QUICK if args.quick else SIZES:
         rows += measure(size)

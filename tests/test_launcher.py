@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import pamiq_core
@@ -26,6 +27,7 @@ from pamiq_core.state_persistence import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
+from console.openapi_check import schema_validator
 from launcher_system import System
 
 CHILD = Path(__file__).parent / "launcher_system.py"
@@ -299,6 +301,94 @@ class TestControlOverHttp:
         assert not time.is_paused()
         assert time.get_time_scale() == 1.0
         assert system.env.log == ["setup", "teardown"]
+
+
+class TestMetrics:
+    """``GET /api/metrics`` of a launched system, checked against the schema."""
+
+    @staticmethod
+    def metrics(client: WebApiClient) -> dict[str, Any]:
+        metrics = client.get_metrics()
+        assert metrics is not None
+        return metrics
+
+    def test_reports_what_the_system_does(self, states: Path) -> None:
+        port = free_port()
+        system = System()
+        runner = threading.Thread(
+            target=system.launch,
+            kwargs={"states_dir": states, "web_api_address": ("localhost", port)},
+        )
+        runner.start()
+        client = WebApiClient("localhost", port)
+        try:
+            self.check_running_system(system, client, port)
+            assert client.shutdown() == "ok"
+            runner.join(timeout=30)
+            assert not runner.is_alive()
+        finally:
+            client.shutdown()
+            client.close()
+            runner.join(timeout=30)
+
+    def check_running_system(
+        self, system: System, client: WebApiClient, port: int
+    ) -> None:
+        def busy() -> bool:
+            metrics = client.get_metrics()
+            return (
+                metrics is not None
+                and metrics["inference"]["steps"] >= 20
+                and metrics["trainers"]["counting"]["runs"] >= 2
+            )
+
+        wait_until(busy)
+        document = httpx.get(f"http://localhost:{port}/openapi.json").json()
+        validator = schema_validator(document, "Metrics")
+        metrics = self.metrics(client)
+        validator.validate(metrics)
+
+        assert metrics["system"]["status_name"] == "active"
+        assert metrics["system"]["status"] == SystemStatus.ACTIVE.value
+        assert metrics["system"]["uptime_real"] > 0
+        assert metrics["system"]["uptime"] > 0
+        assert metrics["system"]["last_save"] is None
+        inference = metrics["inference"]
+        assert inference["steps_per_second"] > 0
+        assert 0 < inference["period_p50"] <= inference["period_p99"]
+        assert inference["period_p99"] <= inference["period_max"]
+        trainer = metrics["trainers"]["counting"]
+        assert trainer["last_duration"] >= 0
+        assert trainer["mean_duration"] >= 0
+        model = metrics["models"]["factor"]
+        assert model["syncs"] >= 1 + trainer["runs"]  # at launch and after each run
+        assert 0 <= model["inference_version"] <= model["training_version"]
+        assert model["training_version"] >= 2
+        buffer = metrics["buffers"]["numbers"]
+        assert buffer["capacity"] == 1000
+        assert 0 < buffer["size"] <= 1000
+
+        assert client.save_state() == "ok"
+        wait_until(lambda: self.metrics(client)["system"]["last_save"] is not None)
+        last_save = self.metrics(client)["system"]["last_save"]
+        assert Path(last_save["path"]).is_dir()
+        assert abs(last_save["time"] - std_time.time()) < 60
+
+        assert client.pause() == "ok"
+        wait_until(lambda: self.metrics(client)["system"]["status_name"] == "paused")
+        wait_until(time.is_paused)
+        first = self.metrics(client)
+        std_time.sleep(0.05)
+        second = self.metrics(client)
+        validator.validate(second)
+        assert second["inference"]["steps"] == first["inference"]["steps"]
+        assert second["system"]["uptime"] == first["system"]["uptime"]
+        assert second["system"]["uptime_real"] > first["system"]["uptime_real"]
+
+        assert client.resume() == "ok"
+        wait_until(lambda: self.metrics(client)["system"]["status_name"] == "active")
+        steps = second["inference"]["steps"]
+        wait_until(lambda: self.metrics(client)["inference"]["steps"] > steps)
 
 
 def run_child(states: Path, mode: str, interrupts: int) -> tuple[int, float]:

@@ -1,10 +1,15 @@
 import json
 import math
 import threading
+import time as std_time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from pamiq_core.metrics import Metrics, RunStats, StepPeriods, SyncStats
+from pamiq_core import time
+from pamiq_core.console.system_status import SystemStatus
+from pamiq_core.metrics import Metrics, RunStats, StepPeriods, SyncStats, SystemStats
 
 
 class TestStepPeriods:
@@ -78,12 +83,22 @@ class TestRunStats:
         assert math.isnan(stats.summary()["mean_duration"])
         stats.record(1.0, finished_at=5.0)
         stats.record(3.0, finished_at=9.0)
-        assert stats.summary() == {
+        summary = stats.summary()
+        assert summary.pop("since_last_run") == pytest.approx(
+            time.fixed_perf_counter() - 9.0, abs=1.0
+        )
+        assert summary == {
             "runs": 2,
             "last_duration": 3.0,
             "mean_duration": 2.0,
             "last_finished_at": 9.0,
         }
+
+    def test_time_since_the_last_run(self) -> None:
+        stats = RunStats()
+        assert math.isnan(stats.summary()["since_last_run"])
+        stats.record(0.1, finished_at=time.fixed_perf_counter() - 5.0)
+        assert 5.0 <= stats.summary()["since_last_run"] < 60.0
 
 
 class TestSyncStats:
@@ -97,7 +112,46 @@ class TestSyncStats:
             "last_sync_duration": 0.002,
             "training_version": 3,
             "inference_version": 3,
+            "versions_behind": 0,
         }
+        stats.training_version += 2
+        assert stats.summary()["versions_behind"] == 2
+
+
+@pytest.fixture
+def restore_global_time() -> Iterator[None]:
+    yield
+    time.resume()
+    time.set_time_scale(1.0)
+
+
+class TestSystemStats:
+    def test_nothing_before_the_start(self) -> None:
+        summary = SystemStats().summary()
+        assert summary["uptime"] is None
+        assert summary["uptime_real"] is None
+        assert summary["last_save"] is None
+        assert summary["time_scale"] == 1.0
+
+    @pytest.mark.usefixtures("restore_global_time")
+    def test_pamiq_uptime_stands_still_while_paused(self) -> None:
+        stats = SystemStats()
+        stats.start()
+        time.pause()
+        first = stats.summary()
+        std_time.sleep(0.02)
+        second = stats.summary()
+        assert first["uptime"] == second["uptime"]
+        assert second["uptime_real"] >= first["uptime_real"] + 0.02
+
+    def test_records_the_latest_save(self) -> None:
+        stats = SystemStats()
+        before = std_time.time()
+        stats.record_save(Path("/states/a.state"))
+        stats.record_save(Path("/states/b.state"))
+        last_save = stats.summary()["last_save"]
+        assert last_save["path"] == str(Path("/states/b.state"))
+        assert before <= last_save["time"] <= std_time.time()
 
 
 class TestMetrics:
@@ -122,3 +176,14 @@ class TestMetrics:
         assert snapshot["trainers"]["t"]["mean_duration"] is None
         assert snapshot["models"]["m"]["syncs"] == 0
         assert snapshot["inference"]["steps"] == 0
+        assert snapshot["system"]["status"] is None
+        assert snapshot["system"]["uptime"] is None
+
+    def test_snapshot_reports_the_status(self) -> None:
+        metrics = Metrics(status=lambda: SystemStatus.PAUSED)
+        metrics.system.start()
+        system = metrics.snapshot()["system"]
+        assert system["status"] == SystemStatus.PAUSED.value
+        assert system["status_name"] == "paused"
+        assert system["uptime_real"] >= 0
+        assert abs(metrics.snapshot()["time"] - std_time.time()) < 60

@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 from pamiq_core import time
 from pamiq_core.data import DataBuffer, DataUsersDict
 from pamiq_core.interaction import Interaction
+from pamiq_core.metrics import Metrics
 from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.state_persistence import (
     StatesKeeper,
@@ -177,6 +178,7 @@ class _System:
     control: ControlThread
     inference: InferenceThread
     training: TrainingThread
+    metrics: Metrics
 
 
 def _build_system(
@@ -186,7 +188,7 @@ def _build_system(
     trainers: Mapping[str, Trainer],
     config: LaunchConfig,
 ) -> _System:
-    """Connect the components, register their state, and create the threads."""
+    """Connect the components, register their state, create threads and metrics."""
     training_models = TrainingModelsDict(models)
     data_users = DataUsersDict.from_data_buffers(buffers)
     trainers_dict = TrainersDict(trainers)
@@ -203,6 +205,17 @@ def _build_system(
     state_store.register("trainers", trainers_dict)
     state_store.register("time", time.get_global_time_controller())
 
+    inference = InferenceThread(
+        interaction,
+        log_tick_time_statistics_interval=config.log_tick_time_statistics_interval,
+    )
+    training = TrainingThread(trainers_dict)
+    metrics = Metrics(
+        inference_steps=inference.step_periods,
+        trainers=training.run_stats,
+        models={name: model.sync_stats for name, model in models.items()},
+        buffers=dict(buffers),
+    )
     control = ControlThread(
         state_store,
         save_state_condition=config.save_state_condition,
@@ -213,12 +226,10 @@ def _build_system(
         web_api_address=config.web_api_address,
         web_api_command_queue_size=config.web_api_command_queue_size,
         web_api_token=config.web_api_token,
+        metrics=metrics.snapshot,
     )
-    inference = InferenceThread(
-        interaction,
-        log_tick_time_statistics_interval=config.log_tick_time_statistics_interval,
-    )
-    training = TrainingThread(trainers_dict)
+    metrics.system = control.system_stats
+    metrics.status = control.system_status
     inference.attach_controller(control.controller)
     training.attach_controller(control.controller)
     control.attach_thread_statuses(
@@ -227,7 +238,7 @@ def _build_system(
             ThreadTypes.TRAINING: training.thread_status,
         }
     )
-    return _System(training_models, state_store, control, inference, training)
+    return _System(training_models, state_store, control, inference, training, metrics)
 
 
 def _run(system: _System, config: LaunchConfig) -> None:

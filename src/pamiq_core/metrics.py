@@ -1,7 +1,8 @@
 """Cheap, thread-safe measurements of a running system.
 
 Each measurement has exactly one writer thread, which owns it: the inference thread
-records step times, the training thread records training runs and syncs. Any other
+records step times, the training thread records training runs and syncs, the
+control thread records the start and each save. Any other
 thread (the web API, a test) may read a measurement at any time. Writers never take a
 lock on the hot path; a reader copies plain Python values, which the interpreter reads
 and writes atomically, so a read is a consistent-enough snapshot: at worst it misses
@@ -9,8 +10,14 @@ the record being written at that instant.
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pamiq_core import time
+
+if TYPE_CHECKING:
+    from pamiq_core.console.system_status import SystemStatus
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:
@@ -24,8 +31,8 @@ def _percentile(sorted_values: list[float], fraction: float) -> float:
 class StepPeriods:
     """Periods between consecutive steps of a loop, over a recent window.
 
-    ``tick(now)`` is called once per step by the loop's own thread; it costs a few
-    hundred nanoseconds and never allocates.
+    ``tick(now)`` is called once per step by the loop's own thread; it costs about
+    0.2 us (``benchmarks/metrics.py``) and allocates nothing but the period's float.
     """
 
     def __init__(self, window: int = 1000) -> None:
@@ -97,13 +104,19 @@ class RunStats:
         self.runs += 1
 
     def summary(self) -> dict[str, float | int]:
-        """Runs, last and mean duration (seconds), and when the last run ended."""
+        """Runs, last and mean duration, and when the last run ended (seconds).
+
+        ``last_finished_at`` is on the writer's clock (``time.fixed_perf_counter``);
+        ``since_last_run`` is the time since then on that clock.
+        """
         runs = self.runs
+        last_finished_at = self.last_finished_at
         return {
             "runs": runs,
             "last_duration": self.last_duration,
             "mean_duration": self.total_duration / runs if runs else math.nan,
-            "last_finished_at": self.last_finished_at,
+            "last_finished_at": last_finished_at,
+            "since_last_run": time.fixed_perf_counter() - last_finished_at,
         }
 
 
@@ -130,11 +143,57 @@ class SyncStats:
 
     def summary(self) -> dict[str, float | int]:
         """Sync count, last sync duration (seconds) and both versions."""
+        training_version = self.training_version
+        inference_version = self.inference_version
         return {
             "syncs": self.syncs,
             "last_sync_duration": self.last_duration,
-            "training_version": self.training_version,
-            "inference_version": self.inference_version,
+            "training_version": training_version,
+            "inference_version": inference_version,
+            "versions_behind": max(0, training_version - inference_version),
+        }
+
+
+class SystemStats:
+    """When the system started and what it saved last (written by the control thread).
+
+    Each event is stored as one tuple, replaced in a single assignment, so a reader
+    never sees half of one.
+    """
+
+    def __init__(self) -> None:
+        self.started: tuple[float, float] | None = None
+        """Pamiq ``time.time()`` and real ``time.perf_counter()`` at the start."""
+        self.last_save: tuple[str, float] | None = None
+        """Path of the latest snapshot and when it was written (Unix time)."""
+
+    def start(self) -> None:
+        """Record that the system starts now."""
+        self.started = (time.time(), time.fixed_perf_counter())
+
+    def record_save(self, path: object) -> None:
+        """Record that a snapshot was written to ``path`` just now."""
+        self.last_save = (str(path), time.fixed_time())
+
+    def summary(self) -> dict[str, Any]:
+        """Uptime in pamiq and real seconds (None before the start) and the last save.
+
+        Pamiq uptime stands still while the system is paused and runs faster or
+        slower with the time scale; real uptime is wall-clock time since the start.
+        """
+        started = self.started
+        last_save = self.last_save
+        return {
+            "uptime": None if started is None else time.time() - started[0],
+            "uptime_real": (
+                None if started is None else time.fixed_perf_counter() - started[1]
+            ),
+            "time_scale": time.get_time_scale(),
+            "last_save": (
+                None
+                if last_save is None
+                else {"path": last_save[0], "time": last_save[1]}
+            ),
         }
 
 
@@ -142,8 +201,10 @@ class SyncStats:
 class Metrics:
     """What a running system reports, collected from its parts on request.
 
-    The launcher fills the mappings with the measurements the parts own;
-    :meth:`snapshot` turns them into a JSON-ready dict.
+    The launcher fills the fields with the measurements the parts own (the
+    threads' step periods, run stats and system stats, each model's sync stats,
+    the buffers) and the control thread's status; :meth:`snapshot` turns them into
+    the JSON-ready dict that ``GET /api/metrics`` serves.
     """
 
     inference_steps: StepPeriods = field(default_factory=StepPeriods)
@@ -151,20 +212,34 @@ class Metrics:
     models: dict[str, SyncStats] = field(default_factory=lambda: {})
     buffers: dict[str, Any] = field(default_factory=lambda: {})
     """Buffer name to an object with ``len()`` and optionally ``max_size``."""
+    system: SystemStats = field(default_factory=SystemStats)
+    status: "Callable[[], SystemStatus] | None" = None
+    """Tells the current system status; None reports it as unknown."""
 
     def snapshot(self) -> dict[str, Any]:
-        """All measurements as plain JSON-ready values (NaN becomes None)."""
+        """All measurements as plain JSON-ready values (NaN becomes None).
+
+        Safe to call from any thread while the writers keep recording.
+        """
+        status = None if self.status is None else self.status()
+        system: dict[str, Any] = {
+            "status": None if status is None else status.value,
+            "status_name": None if status is None else status.status_name,
+            **self.system.summary(),
+        }
         return _json_ready(
             {
+                "time": time.fixed_time(),
+                "system": system,
                 "inference": self.inference_steps.summary(),
-                "trainers": {n: s.summary() for n, s in self.trainers.items()},
-                "models": {n: s.summary() for n, s in self.models.items()},
+                "trainers": {n: s.summary() for n, s in list(self.trainers.items())},
+                "models": {n: s.summary() for n, s in list(self.models.items())},
                 "buffers": {
                     name: {
                         "size": len(buffer),
                         "capacity": getattr(buffer, "max_size", None),
                     }
-                    for name, buffer in self.buffers.items()
+                    for name, buffer in list(self.buffers.items())
                 },
             }
         )

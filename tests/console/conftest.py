@@ -6,6 +6,7 @@ import pytest
 
 from pamiq_core.console import SystemStatusProvider, WebApiServer
 from pamiq_core.console.web_api import TOKEN_ENV_VAR
+from pamiq_core.metrics import Metrics, RunStats, SyncStats
 from pamiq_core.thread import ThreadController, ThreadStatus, ThreadStatusesMonitor
 from pamiq_core.thread.thread_types import ThreadTypes
 
@@ -34,6 +35,36 @@ def can_bind(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
+class Buffer:
+    """Stands in for a data buffer: a size and a capacity."""
+
+    def __init__(self, size: int, max_size: int) -> None:
+        self.size = size
+        self.max_size = max_size
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def sample_metrics() -> Metrics:
+    """Metrics with some of everything recorded."""
+    metrics = Metrics()
+    for step in range(50):
+        metrics.inference_steps.tick(step * 0.01)
+    trainer = RunStats()
+    trainer.record(0.25, finished_at=1.0)
+    model = SyncStats()
+    model.training_version = 3
+    model.record_sync(0.001)
+    model.training_version = 4
+    metrics.trainers = {"trainer": trainer, "idle": RunStats()}
+    metrics.models = {"model": model}
+    metrics.buffers = {"buffer": Buffer(30, 100)}
+    metrics.system.start()
+    metrics.system.record_save("/states/one.state")
+    return metrics
+
+
 class FakeSystem:
     """A real controller and real thread statuses, driven by hand."""
 
@@ -48,6 +79,8 @@ class FakeSystem:
             }
         )
         self.provider = SystemStatusProvider(self.controller.read_only, self.monitor)
+        self.metrics = sample_metrics()
+        self.metrics.status = self.provider.get_current_status
 
 
 @pytest.fixture(autouse=True)
@@ -71,6 +104,7 @@ def start_server(system: FakeSystem) -> Iterator[StartServer]:
     def start(**kwargs: Any) -> WebApiServer:
         kwargs.setdefault("port", 0)
         kwargs.setdefault("system_status", system.provider)
+        kwargs.setdefault("metrics", system.metrics.snapshot)
         server = WebApiServer(**kwargs)
         servers.append(server)
         server.run_in_background()

@@ -17,10 +17,11 @@ p/pause   Pause the AMI system.
 r/resume  Resume the AMI system.
 save      Save a checkpoint.
 shutdown  Shutdown the AMI system.
-status    Show the system status.
+status    Show the system status and metrics.
 q/quit    Exit the console.
 """
 OFFLINE = "Can't connect AMI system."
+UNREACHABLE = "Cannot reach a system at localhost:"
 
 
 def answers(monkeypatch: pytest.MonkeyPatch, *lines: str) -> None:
@@ -259,13 +260,32 @@ class TestConsole:
         system.training.pause()
         assert not console.run_command("status")
         lines = capsys.readouterr().out.splitlines()
-        assert lines == [f"system  localhost:{console._port}", "status  paused"]
+        assert lines[0].split() == ["system", f"localhost:{console._port}"]
+        assert lines[1].split() == ["status", "paused"]
+        assert lines[3].split()[:4] == ["inference", "50", "steps,", "100.0"]
+        assert any(line.split()[:2] == ["model", "syncs"] for line in lines)
+        assert any(line.split()[:3] == ["buffer", "size", "capacity"] for line in lines)
+        assert ["buffer", "30", "100", "30%"] in [line.split() for line in lines]
+
+    def test_status_of_a_system_without_metrics(
+        self,
+        start_server: StartServer,
+        make_console: MakeConsole,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        console = make_console(start_server(metrics=None))
+        console.run_command("status")
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[1] == "status  active"
+        assert lines[2] == "(this system serves no metrics)"
 
     def test_status_of_an_offline_system(
         self, offline_console: Console, capsys: pytest.CaptureFixture[str]
     ) -> None:
         offline_console.run_command("status")
-        assert "status  offline" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert out.startswith(UNREACHABLE)
+        assert out.endswith(": is it running?\n")
 
 
 class TestMainLoop:
@@ -371,11 +391,13 @@ class TestOneShot:
     ) -> None:
         assert run_main("--port", str(free_port()), "--yes", command) == 1
         out = capsys.readouterr().out
-        assert ("status  offline" if command == "status" else OFFLINE) in out
+        assert (UNREACHABLE if command == "status" else OFFLINE) in out
 
     def test_status(self, port: int, capsys: pytest.CaptureFixture[str]) -> None:
         assert run_main("--host", "localhost", "--port", str(port), "status") == 0
-        assert "status  active" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "status       active" in out
+        assert "step period" in out
 
     def test_shutdown_asks_unless_yes(
         self,
@@ -447,5 +469,5 @@ def test_the_console_script_is_installed() -> None:
         timeout=60,
     )
     assert result.returncode == 1
-    assert "status  offline" in result.stdout
+    assert UNREACHABLE in result.stdout
     assert result.stderr == ""

@@ -8,8 +8,9 @@ Three fuzzers, all bounded in count and sent to loopback only:
   query strings, headers and bodies;
 - raw bytes on a socket, for requests that are not even valid HTTP.
 
-The server runs with a real controller and real thread statuses; a stand-in for
-the control thread applies pause and resume commands, so the status varies.
+The server runs with a real controller, real thread statuses and sample metrics; a
+stand-in for the control thread applies pause and resume commands, so the status
+varies.
 """
 
 import socket
@@ -105,7 +106,12 @@ def live(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
 
     # An unbounded queue: a full one answers 503 by design (tested elsewhere).
     server = WebApiServer(
-        system.provider, port=0, max_queue_size=0, token=token, on_command=wake
+        system.provider,
+        port=0,
+        max_queue_size=0,
+        token=token,
+        on_command=wake,
+        metrics=system.metrics.snapshot,
     )
     stand_in = ControlStandIn(system, server)
     stand_in.start()
@@ -139,6 +145,7 @@ def test_schema_driven_requests_conform_to_the_schema(live: LiveServer) -> None:
 
         check()
     assert 200 in answered
+    assert {"/", "/api/metrics"} <= set(document["paths"])
     live.assert_still_serving()
 
 
@@ -146,7 +153,9 @@ METHODS = st.sampled_from(
     ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 ) | st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=10)
 KNOWN_PATHS = [
+    "/",
     "/api/status",
+    "/api/metrics",
     "/api/pause",
     "/api/resume",
     "/api/save-state",

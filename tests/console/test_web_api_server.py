@@ -1,8 +1,12 @@
+import base64
+import hashlib
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 from unittest import mock
 
@@ -22,6 +26,7 @@ from pamiq_core.console.web_api import (
 )
 
 from .conftest import FakeSystem, StartServer, can_bind, free_port, is_listening
+from .openapi_check import schema_validator
 
 COMMAND_PATHS = {
     "/api/pause": ControlCommands.PAUSE,
@@ -29,9 +34,12 @@ COMMAND_PATHS = {
     "/api/shutdown": ControlCommands.SHUTDOWN,
     "/api/save-state": ControlCommands.SAVE_STATE,
 }
-ENDPOINTS = [("GET", "/api/status"), ("GET", "/openapi.json")] + [
-    ("POST", path) for path in COMMAND_PATHS
-]
+ENDPOINTS = [
+    ("GET", "/"),
+    ("GET", "/api/status"),
+    ("GET", "/api/metrics"),
+    ("GET", "/openapi.json"),
+] + [("POST", path) for path in COMMAND_PATHS]
 
 
 def drain(server: WebApiServer) -> list[ControlCommands]:
@@ -188,7 +196,7 @@ class TestCommands:
 
 class TestErrors:
     @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "PATCH"])
-    @pytest.mark.parametrize("path", ["/", "/api", "/api/unknown", "/status"])
+    @pytest.mark.parametrize("path", ["/api", "/api/unknown", "/status", "/metrics"])
     def test_unknown_paths_are_404(
         self, client: httpx.Client, method: str, path: str
     ) -> None:
@@ -207,6 +215,9 @@ class TestErrors:
             ("GET", "/api/save-state"),
             ("OPTIONS", "/api/shutdown"),
             ("POST", "/openapi.json"),
+            ("POST", "/api/metrics"),
+            ("POST", "/"),
+            ("DELETE", "/"),
         ],
     )
     def test_known_paths_with_another_method_are_405_without_allow(
@@ -240,6 +251,25 @@ class TestOpenApiSchema:
             assert {"200", "503"} <= set(responses)
         assert "security" not in schema
 
+    def test_describes_the_metrics_answer(self, client: httpx.Client) -> None:
+        schema = client.get("/openapi.json").json()
+        ok = schema["paths"]["/api/metrics"]["get"]["responses"]["200"]
+        assert ok["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Metrics"
+        }
+        validator = schema_validator(schema, "Metrics")
+        validator.validate(client.get("/api/metrics").json())
+        assert not validator.is_valid({"system": {}})
+
+    def test_leaves_out_metrics_when_there_are_none(
+        self, start_server: StartServer
+    ) -> None:
+        with client_for(start_server(metrics=None)) as client:
+            schema = client.get("/openapi.json").json()
+        assert "/api/metrics" not in schema["paths"]
+        assert "Metrics" not in schema["components"]["schemas"]
+        assert "/" in schema["paths"]
+
     def test_declares_bearer_authentication_when_a_token_is_required(
         self, start_server: StartServer
     ) -> None:
@@ -251,6 +281,114 @@ class TestOpenApiSchema:
             "bearer"
         )
         assert "401" in schema["paths"]["/api/pause"]["post"]["responses"]
+        assert "401" in schema["paths"]["/api/metrics"]["get"]["responses"]
+        assert "401" in schema["paths"]["/"]["get"]["responses"]
+
+
+class TestMetrics:
+    def test_serves_the_snapshot_as_json(
+        self, system: FakeSystem, client: httpx.Client
+    ) -> None:
+        response = client.get("/api/metrics")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        body = response.json()
+        assert body["system"]["status"] == SystemStatus.ACTIVE.value
+        assert body["system"]["status_name"] == "active"
+        assert body["system"]["last_save"]["path"] == "/states/one.state"
+        assert body["inference"]["steps"] == 50
+        assert body["trainers"]["trainer"]["runs"] == 1
+        assert body["trainers"]["idle"]["last_duration"] is None
+        assert body["models"]["model"]["versions_behind"] == 1
+        assert body["buffers"] == {"buffer": {"size": 30, "capacity": 100}}
+
+    def test_follows_the_system(self, system: FakeSystem, client: httpx.Client) -> None:
+        system.controller.pause()
+        system.inference.pause()
+        system.training.pause()
+        system.metrics.inference_steps.tick(1.0)
+        body = client.get("/api/metrics").json()
+        assert body["system"]["status_name"] == "paused"
+        assert body["inference"]["steps"] == 51
+
+    def test_head_is_answered_like_get(self, client: httpx.Client) -> None:
+        response = client.head("/api/metrics")
+        assert response.status_code == 200
+        assert response.content == b""
+
+    def test_a_failing_provider_gives_500_and_is_logged(
+        self, start_server: StartServer, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        def broken() -> dict[str, Any]:
+            raise RuntimeError("cannot measure")
+
+        with client_for(start_server(metrics=broken)) as client:
+            response = client.get("/api/metrics")
+        assert response.status_code == 500
+        assert response.json() == ERROR_INTERNAL_SERVER
+        assert "Failed to collect the metrics." in caplog.text
+
+    def test_values_that_are_not_json_give_500(self, start_server: StartServer) -> None:
+        server = start_server(metrics=lambda: {"x": float("nan")})
+        with client_for(server) as client:
+            assert client.get("/api/metrics").status_code == 500
+
+    def test_without_metrics_the_path_is_unknown(
+        self, start_server: StartServer
+    ) -> None:
+        with client_for(start_server(metrics=None)) as client:
+            response = client.get("/api/metrics")
+        assert response.status_code == 404
+        assert response.json() == ERROR_INVALID_ENDPOINT
+
+
+class TestDashboard:
+    def test_is_an_html_page(self, client: httpx.Client) -> None:
+        response = client.get("/")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        page = response.text
+        assert page.startswith("<!doctype html>")
+        for element in ('id="status"', 'id="pause"', 'id="resume"', 'id="save"'):
+            assert element in page
+        for path in ("api/status", "api/metrics", "api/pause", "api/resume"):
+            assert f'"{path}"' in page
+
+    def test_refers_to_no_other_site(self, client: httpx.Client) -> None:
+        page = client.get("/").text
+        assert "http://" not in page
+        assert "https://" not in page
+        assert not re.search(r"""(src|href)\s*=\s*["']?//""", page)
+        assert "<link" not in page.replace('<link rel="icon" href="data:,">', "")
+
+    def test_sends_a_token_when_opened_with_one(self, client: httpx.Client) -> None:
+        page = client.get("/").text
+        assert 'URLSearchParams(window.location.search).get("token")' in page
+        assert '"Bearer " + token' in page
+
+    def test_allows_only_its_own_script_and_style(self, client: httpx.Client) -> None:
+        response = client.get("/")
+        policy = dict(
+            directive.strip().split(" ", 1)
+            for directive in response.headers["content-security-policy"].split(";")
+        )
+        assert policy["default-src"] == "'none'"
+        assert policy["connect-src"] == "'self'"
+        assert policy["frame-ancestors"] == "'none'"
+        assert response.headers["x-frame-options"] == "DENY"
+        scripts = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
+        assert len(scripts) == 1
+        digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest())
+        assert policy["script-src"] == f"'sha256-{digest.decode()}'"
+        assert "unsafe" not in response.headers["content-security-policy"]
+
+    def test_is_served_without_metrics_too(self, start_server: StartServer) -> None:
+        with client_for(start_server(metrics=None)) as client:
+            assert client.get("/").status_code == 200
+
+    def test_ships_inside_the_package(self) -> None:
+        page = resources.files("pamiq_core.console").joinpath("dashboard.html")
+        assert page.is_file()
 
 
 class TestAccessToken:
@@ -317,10 +455,16 @@ class TestBrowserProtection:
         assert response.json() == ERROR_FORBIDDEN
         assert not server.has_commands()
 
-    def test_foreign_host_names_are_refused(self, client: httpx.Client) -> None:
+    @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+    def test_foreign_host_names_are_refused(
+        self, server: WebApiServer, client: httpx.Client, method: str, path: str
+    ) -> None:
         # DNS rebinding: a page of evil.example, whose name now points at 127.0.0.1
-        response = client.get("/api/status", headers={"Host": "evil.example:8391"})
+        headers = {"Host": "evil.example:8391"}
+        response = client.request(method, path, headers=headers)
         assert response.status_code == 403
+        assert response.json() == ERROR_FORBIDDEN
+        assert not server.has_commands()
 
     def test_same_origin_requests_are_served(
         self, server: WebApiServer, client: httpx.Client

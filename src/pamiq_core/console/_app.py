@@ -6,7 +6,7 @@ Imported only when a server needs its application, so that importing
 
 import logging
 import queue
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._access import carries_token, is_same_site
+from ._dashboard import dashboard_page
 from ._openapi import build_openapi_schema
 from .system_status import SystemStatusProvider
 from .web_api import (
@@ -71,6 +72,8 @@ def build_app(
     token: str | None,
     on_command: Callable[[], None] | None,
     logger: logging.Logger,
+    *,
+    metrics: Callable[[], Mapping[str, Any]] | None = None,
 ) -> Starlette:
     """Build the application serving the endpoints of the web API.
 
@@ -80,8 +83,10 @@ def build_app(
         token: The access token every request must carry, or None.
         on_command: Called after a command was queued.
         logger: Where the handlers log.
+        metrics: Answers ``GET /api/metrics``; None leaves that path unknown (404).
     """
-    schema = build_openapi_schema(token is not None)
+    schema = build_openapi_schema(token is not None, metrics=metrics is not None)
+    page = dashboard_page()
 
     async def get_status(request: Request) -> Response:
         try:
@@ -111,6 +116,17 @@ def build_app(
 
         return endpoint
 
+    async def get_metrics(request: Request) -> Response:
+        assert metrics is not None  # routed only when there are metrics
+        try:
+            return JSONResponse(dict(metrics()))
+        except Exception:
+            logger.exception("Failed to collect the metrics.")
+            return JSONResponse(ERROR_INTERNAL_SERVER, status_code=500)
+
+    async def get_dashboard(request: Request) -> Response:
+        return Response(page.body, media_type="text/html", headers=page.headers)
+
     async def get_openapi_schema(request: Request) -> Response:
         return JSONResponse(schema)
 
@@ -125,9 +141,12 @@ def build_app(
         return JSONResponse(ERROR_INTERNAL_SERVER, status_code=500)
 
     routes = [
+        Route("/", get_dashboard, methods=["GET"]),
         Route("/api/status", get_status, methods=["GET"]),
         Route("/openapi.json", get_openapi_schema, methods=["GET"]),
     ]
+    if metrics is not None:
+        routes.append(Route("/api/metrics", get_metrics, methods=["GET"]))
     for path, command in (
         ("/api/pause", ControlCommands.PAUSE),
         ("/api/resume", ControlCommands.RESUME),

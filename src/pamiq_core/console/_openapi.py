@@ -44,12 +44,126 @@ def _refusals(token: bool) -> dict[str, Any]:
     }
 
 
-def build_openapi_schema(token: bool) -> dict[str, Any]:
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "nullable": True}
+
+
+_SECONDS = {"type": "number"}
+_COUNT = {"type": "integer", "minimum": 0}
+
+
+def _record(properties: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def _metrics_schemas() -> dict[str, Any]:
+    """Component schemas of ``GET /api/metrics`` (durations in seconds)."""
+    return {
+        "Metrics": _record(
+            {
+                "time": {
+                    "type": "number",
+                    "description": "Unix time at which the snapshot was taken.",
+                },
+                "system": {"$ref": "#/components/schemas/SystemMetrics"},
+                "inference": {"$ref": "#/components/schemas/InferenceMetrics"},
+                "trainers": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "$ref": "#/components/schemas/TrainerMetrics"
+                    },
+                },
+                "models": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "$ref": "#/components/schemas/ModelMetrics"
+                    },
+                },
+                "buffers": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "$ref": "#/components/schemas/BufferMetrics"
+                    },
+                },
+            },
+            "What the running system measures. Null stands for not measured yet.",
+        ),
+        "SystemMetrics": _record(
+            {
+                "status": _nullable({"type": "integer", "enum": [1, 2, 3, 4, 5, None]}),
+                "status_name": _nullable({"type": "string"}),
+                "uptime": _nullable(
+                    {
+                        "type": "number",
+                        "description": "Pamiq seconds since the start (stands "
+                        "still while paused, scaled by the time scale).",
+                    }
+                ),
+                "uptime_real": _nullable(
+                    {"type": "number", "description": "Real seconds since the start."}
+                ),
+                "time_scale": {"type": "number"},
+                "last_save": _nullable(
+                    _record(
+                        {"path": {"type": "string"}, "time": {"type": "number"}},
+                        "The latest snapshot saved while running, and its Unix time.",
+                    )
+                ),
+            },
+            "The system as a whole.",
+        ),
+        "InferenceMetrics": _record(
+            {
+                "steps": _COUNT,
+                "steps_per_second": {"type": "number", "minimum": 0},
+                "period_p50": _nullable(_SECONDS),
+                "period_p99": _nullable(_SECONDS),
+                "period_max": _nullable(_SECONDS),
+                "period_mean": _nullable(_SECONDS),
+            },
+            "Inference steps in total, and the periods between the recent ones.",
+        ),
+        "TrainerMetrics": _record(
+            {
+                "runs": _COUNT,
+                "last_duration": _nullable(_SECONDS),
+                "mean_duration": _nullable(_SECONDS),
+                "last_finished_at": _nullable(_SECONDS),
+                "since_last_run": _nullable(_SECONDS),
+            },
+            "Training runs of one trainer.",
+        ),
+        "ModelMetrics": _record(
+            {
+                "syncs": _COUNT,
+                "last_sync_duration": _nullable(_SECONDS),
+                "training_version": _COUNT,
+                "inference_version": _COUNT,
+                "versions_behind": _COUNT,
+            },
+            "Syncs of one model; the versions count training updates, and the "
+            "inference version is the training version of the latest sync.",
+        ),
+        "BufferMetrics": _record(
+            {"size": _COUNT, "capacity": _nullable(_COUNT)},
+            "Items stored in one buffer, and how many it can hold.",
+        ),
+    }
+
+
+def build_openapi_schema(token: bool, *, metrics: bool = False) -> dict[str, Any]:
     """The schema of every endpoint.
 
     Args:
         token: Whether the server requires an access token; the schema then
             declares bearer authentication and the 401 answers.
+        metrics: Whether the server serves ``GET /api/metrics``.
     """
     status_responses = {
         "200": _json_response("The current system status.", "Status"),
@@ -83,6 +197,24 @@ def build_openapi_schema(token: bool) -> dict[str, Any]:
             "/api/resume": _command("Resume the system", "resume", token),
             "/api/save-state": _command("Save a snapshot", "saveState", token),
             "/api/shutdown": _command("Shut the system down", "shutdown", token),
+            "/": {
+                "get": {
+                    "summary": "The dashboard",
+                    "description": (
+                        "A page that draws the metrics and status live and has "
+                        "pause, resume and save buttons. With an access token, "
+                        "open it as /?token=<token>."
+                    ),
+                    "operationId": "getDashboard",
+                    "responses": {
+                        "200": {
+                            "description": "The dashboard page.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                        **_refusals(token),
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This description",
@@ -122,6 +254,26 @@ def build_openapi_schema(token: bool) -> dict[str, Any]:
             },
         },
     }
+    if metrics:
+        schema["paths"]["/api/metrics"] = {
+            "get": {
+                "summary": "The system's metrics",
+                "description": (
+                    "Step periods and rate of the inference loop, training runs, "
+                    "model syncs and versions, buffer fill, uptime, status and the "
+                    "latest save. Durations are in seconds."
+                ),
+                "operationId": "getMetrics",
+                "responses": {
+                    "200": _json_response("The current metrics.", "Metrics"),
+                    "500": _json_response(
+                        "The metrics could not be collected.", "Error"
+                    ),
+                    **_refusals(token),
+                },
+            }
+        }
+        schema["components"]["schemas"].update(_metrics_schemas())
     if token:
         schema["components"]["securitySchemes"] = {
             "bearerAuth": {"type": "http", "scheme": "bearer"}

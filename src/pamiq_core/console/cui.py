@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from ._status_table import format_metrics
 from .system_status import SystemStatus
 from .web_api import WebApiClient
 
@@ -22,7 +23,7 @@ p/pause   Pause the AMI system.
 r/resume  Resume the AMI system.
 save      Save a checkpoint.
 shutdown  Shutdown the AMI system.
-status    Show the system status.
+status    Show the system status and metrics.
 q/quit    Exit the console."""
 
 _NEEDS_SYSTEM = frozenset({"pause", "p", "resume", "r", "save", "shutdown"})
@@ -203,15 +204,19 @@ class Console:
         return False
 
     def command_status(self) -> None:
-        """Show where the console connects and what the system is doing."""
+        """Show what the system is doing: its status and metrics, as tables."""
+        address = f"{self._host}:{self._port}"
         self.fetch_status()
-        rows = [
-            ("system", f"{self._host}:{self._port}"),
-            ("status", self.status.status_name),
-        ]
-        width = max(len(label) for label, _ in rows)
-        for label, value in rows:
-            print(f"{label:<{width}}  {value}")
+        if self.status is SystemStatus.OFFLINE:
+            print(f"Cannot reach a system at {address}: is it running?")
+            return
+        metrics = self._client.get_metrics()
+        if metrics is None:
+            print(f"system  {address}")
+            print(f"status  {self.status.status_name}")
+            print("(this system serves no metrics)")
+            return
+        print(format_metrics(metrics, address))
 
     def command_quit(self) -> bool:
         """Leave the console; the system keeps running."""

@@ -3,7 +3,9 @@
 Endpoints (JSON in and out):
 
 =========================  =====================================================
+``GET /``                  the dashboard: a page that draws the metrics live
 ``GET /api/status``        ``{"status": <int>}``, the value of :class:`SystemStatus`
+``GET /api/metrics``       the system's metrics (when the server has them)
 ``POST /api/pause``        queue a pause; ``{"result": "ok"}``, 503 if the queue is full
 ``POST /api/resume``       queue a resume (likewise)
 ``POST /api/save-state``   queue a snapshot (likewise)
@@ -21,7 +23,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import Enum, auto
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -100,6 +102,7 @@ class WebApiServer:
         *,
         token: str | None = None,
         on_command: Callable[[], None] | None = None,
+        metrics: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         """Prepare the server; nothing listens yet.
 
@@ -113,6 +116,10 @@ class WebApiServer:
                 environment variable ``PAMIQ_WEB_API_TOKEN``; without either, only
                 a loopback ``host`` is allowed.
             on_command: Called (on the server thread) after each queued command.
+            metrics: Called (on the server thread) for ``GET /api/metrics``; returns
+                JSON-ready values such as :meth:`pamiq_core.metrics.Metrics.snapshot`.
+                None: the endpoint answers 404 and the dashboard shows the status
+                only.
 
         Raises:
             ValueError: If ``host`` is not loopback and there is no token, or the
@@ -125,6 +132,7 @@ class WebApiServer:
         self._port = port
         self._token = resolve_token(host, token)
         self._on_command = on_command
+        self._metrics = metrics
         self._logger = logging.getLogger(get_class_module_path(type(self)))
         self._commands: queue.Queue[ControlCommands] = queue.Queue(max_queue_size)
         self._lock = threading.Lock()
@@ -151,6 +159,7 @@ class WebApiServer:
                     self._token,
                     self._on_command,
                     self._logger,
+                    metrics=self._metrics,
                 )
             return self._built_app
 
@@ -336,8 +345,7 @@ class WebApiClient:
     def get_metrics(self) -> dict[str, Any] | None:
         """The server's metrics (``GET /api/metrics``), or None on failure.
 
-        The server side of this endpoint arrives with the metrics registry; until
-        then servers answer 404 and this returns None.
+        None also when the server has no metrics (it answers 404 then).
         """
         try:
             return self._request("GET", "metrics")

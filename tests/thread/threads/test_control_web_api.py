@@ -83,12 +83,16 @@ class TestConstruction:
             "web_api_address",
             "web_api_command_queue_size",
             "web_api_token",
+            "metrics",
         ]
         defaults = {p.name: p.default for p in parameters}
         assert defaults["web_api_address"] == ("localhost", 8391)
         assert defaults["web_api_command_queue_size"] == 1
         assert defaults["web_api_token"] is None
         assert defaults["max_uptime"] == math.inf
+        assert defaults["metrics"] is None
+        kinds = {p.name: p.kind for p in parameters}
+        assert kinds["metrics"] is inspect.Parameter.KEYWORD_ONLY
 
     def test_a_web_api_beyond_loopback_needs_a_token_from_the_start(
         self, store: StateStore, monkeypatch: pytest.MonkeyPatch
@@ -169,6 +173,53 @@ class TestDrivenOverHttp:
             stranger.close()
             insider.close()
             system.stop()
+
+
+class TestMetrics:
+    def test_served_from_the_given_provider(
+        self, store: StateStore, port: int, client: WebApiClient
+    ) -> None:
+        control = ControlThread(
+            store,
+            web_api_address=("localhost", port),
+            metrics=lambda: {"answer": 42},
+        )
+        system = System(control).start()
+        try:
+            assert wait_until(lambda: client.get_metrics() is not None)
+            assert client.get_metrics() == {"answer": 42}
+        finally:
+            system.stop()
+
+    def test_no_provider_no_metrics(
+        self, running: System, client: WebApiClient
+    ) -> None:
+        assert client.get_status() is SystemStatus.ACTIVE
+        assert client.get_metrics() is None
+
+    def test_records_the_start_and_each_save(
+        self, running: System, client: WebApiClient, store: StateStore
+    ) -> None:
+        stats = running.control.system_stats
+        assert stats.started is not None
+        assert stats.last_save is None
+        assert client.save_state() == "ok"
+        assert wait_until(lambda: stats.last_save is not None)
+        assert stats.last_save is not None
+        assert stats.last_save[0] == str(running.control.last_saved_state_path)
+        summary = stats.summary()
+        assert summary["uptime_real"] > 0
+        assert summary["last_save"]["path"] == stats.last_save[0]
+
+    def test_system_status_is_what_the_api_reports(
+        self, running: System, client: WebApiClient
+    ) -> None:
+        assert running.control.system_status() is SystemStatus.ACTIVE
+        assert client.pause() == "ok"
+        assert wait_until(
+            lambda: running.control.system_status() is SystemStatus.PAUSED
+        )
+        assert client.get_status() is SystemStatus.PAUSED
 
 
 class FakeServer:

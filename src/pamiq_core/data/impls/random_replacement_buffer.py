@@ -6,14 +6,14 @@ spread of data from far back while still taking in new data.
 
 import math
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
 
 from pamiq_core.data.buffer import DataBuffer
 from pamiq_core.state_persistence import load_pickle, save_pickle
 
-from ._keyed import KeySet
+from ._keyed import KeyedBuffer
 
 T = TypeVar("T")
 
@@ -174,11 +174,11 @@ class RandomReplacementBuffer(DataBuffer[T, list[T]]):
         self._current_size = len(self._data)
 
 
-class DictRandomReplacementBuffer(DataBuffer[Mapping[str, T], dict[str, list[T]]]):
+class DictRandomReplacementBuffer(KeyedBuffer[T]):
     """A :class:`RandomReplacementBuffer` of items that are dicts with fixed keys.
 
-    Each item is copied on ``add``, so a caller that reuses one dict per step never
-    changes stored data. Touched only by the training thread.
+    ``get_data`` gives each key's values in slot order. Each item is copied on
+    ``add``, so a caller that reuses one dict per step never changes stored data.
     """
 
     def __init__(
@@ -193,41 +193,9 @@ class DictRandomReplacementBuffer(DataBuffer[Mapping[str, T], dict[str, list[T]]
         Raises:
             ValueError: As :class:`RandomReplacementBuffer` does.
         """
-        self._inner = RandomReplacementBuffer[dict[str, T]](
-            max_size, replace_probability, expected_survival_length
+        super().__init__(
+            keys,
+            RandomReplacementBuffer[dict[str, T]](
+                max_size, replace_probability, expected_survival_length
+            ),
         )
-        super().__init__(max_queue_size=self._inner.max_queue_size)
-        self._keys = KeySet[T](keys)
-
-    @property
-    def max_size(self) -> int:
-        """How many items the buffer keeps."""
-        return self._inner.max_size
-
-    @property
-    def keys(self) -> set[str]:
-        """The expected keys (a fresh copy each time)."""
-        return self._keys.as_set()
-
-    def add(self, data: Mapping[str, T]) -> None:
-        """Offer a shallow copy of ``data`` to the inner buffer.
-
-        Raises:
-            ValueError: If the keys of ``data`` differ from :attr:`keys`.
-        """
-        self._inner.add(self._keys.checked_copy(data))
-
-    def get_data(self) -> dict[str, list[T]]:
-        """A new dict mapping each key to its values, in slot order."""
-        return self._keys.columns(self._inner.get_data())
-
-    def __len__(self) -> int:
-        return len(self._inner)
-
-    def save_state(self, path: Path) -> None:
-        """Save as :class:`RandomReplacementBuffer` does (a pickled list of dicts)."""
-        self._inner.save_state(path)
-
-    def load_state(self, path: Path) -> None:
-        """Load what :meth:`save_state` wrote (keys are not checked)."""
-        self._inner.load_state(path)

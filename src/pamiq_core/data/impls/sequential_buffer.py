@@ -1,14 +1,14 @@
 """Buffers that keep the newest items in the order they arrived."""
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
 
 from pamiq_core.data.buffer import DataBuffer
 from pamiq_core.state_persistence import load_pickle, save_pickle
 
-from ._keyed import KeySet
+from ._keyed import KeyedBuffer
 
 T = TypeVar("T")
 
@@ -70,11 +70,11 @@ class SequentialBuffer(DataBuffer[T, list[T]]):
         )
 
 
-class DictSequentialBuffer(DataBuffer[Mapping[str, T], dict[str, list[T]]]):
+class DictSequentialBuffer(KeyedBuffer[T]):
     """A :class:`SequentialBuffer` of items that are dicts with a fixed set of keys.
 
-    Each item is copied on ``add``, so a caller that reuses one dict per step never
-    changes stored data. Touched only by the training thread.
+    ``get_data`` gives each key's values oldest first. Each item is copied on
+    ``add``, so a caller that reuses one dict per step never changes stored data.
     """
 
     def __init__(self, keys: Iterable[str], max_size: int) -> None:
@@ -83,39 +83,4 @@ class DictSequentialBuffer(DataBuffer[Mapping[str, T], dict[str, list[T]]]):
         Raises:
             ValueError: If ``max_size`` is not positive.
         """
-        self._inner = SequentialBuffer[dict[str, T]](max_size)
-        super().__init__(max_queue_size=self._inner.max_queue_size)
-        self._keys = KeySet[T](keys)
-
-    @property
-    def max_size(self) -> int:
-        """How many items the buffer keeps."""
-        return self._inner.max_size
-
-    @property
-    def keys(self) -> set[str]:
-        """The expected keys (a fresh copy each time)."""
-        return self._keys.as_set()
-
-    def add(self, data: Mapping[str, T]) -> None:
-        """Store a shallow copy of ``data``.
-
-        Raises:
-            ValueError: If the keys of ``data`` differ from :attr:`keys`.
-        """
-        self._inner.add(self._keys.checked_copy(data))
-
-    def get_data(self) -> dict[str, list[T]]:
-        """A new dict mapping each key to its values, oldest first."""
-        return self._keys.columns(self._inner.get_data())
-
-    def __len__(self) -> int:
-        return len(self._inner)
-
-    def save_state(self, path: Path) -> None:
-        """Save as :class:`SequentialBuffer` does (a pickled deque of dicts)."""
-        self._inner.save_state(path)
-
-    def load_state(self, path: Path) -> None:
-        """Load what :meth:`save_state` wrote (keys are not checked)."""
-        self._inner.load_state(path)
+        super().__init__(keys, SequentialBuffer[dict[str, T]](max_size))

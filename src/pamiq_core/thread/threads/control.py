@@ -5,13 +5,14 @@ import queue
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from typing_extensions import override
 
 from pamiq_core import time
-from pamiq_core.console.system_status import SystemStatusProvider
+from pamiq_core.console.system_status import SystemStatus, SystemStatusProvider
 from pamiq_core.console.web_api import ControlCommands, WebApiServer, resolve_token
+from pamiq_core.metrics import SystemStats
 from pamiq_core.state_persistence import StatesKeeper, StateStore
 
 from ..thread_control import (
@@ -52,6 +53,8 @@ class ControlThread(Thread):
         web_api_address: tuple[str, int] | None = ("localhost", 8391),
         web_api_command_queue_size: int = 1,
         web_api_token: str | None = None,
+        *,
+        metrics: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         """Configure the control loop.
 
@@ -71,6 +74,8 @@ class ControlThread(Thread):
             web_api_token: Access token of the web API; None falls back to the
                 environment variable ``PAMIQ_WEB_API_TOKEN``. Required when the
                 host is not a loopback address.
+            metrics: Returns the JSON-ready metrics the web API serves at
+                ``GET /api/metrics`` (and its dashboard draws); None serves none.
 
         Raises:
             ValueError: If a timeout, attempt count or uptime is negative, or the
@@ -98,13 +103,19 @@ class ControlThread(Thread):
             else resolve_token(web_api_address[0], web_api_token)
         )
         self._web_api_server: WebApiServer | None = None
+        self._metrics = metrics
         self._start_time = -math.inf
         self._controller = ThreadController()
         self._running = True
         self._wakeup = threading.Event()
         self._thread_statuses_monitor = ThreadStatusesMonitor({})
+        self._status_provider = SystemStatusProvider(
+            self.controller, self._thread_statuses_monitor
+        )
         self.last_saved_state_path: Path | None = None
         """The snapshot written by the latest successful :meth:`save_state`."""
+        self.system_stats = SystemStats()
+        """Start time and latest save, for the metrics (written by this thread)."""
 
     @property
     def controller(self) -> ReadOnlyController:
@@ -116,6 +127,13 @@ class ControlThread(Thread):
     ) -> None:
         """Watch the statuses of the background threads."""
         self._thread_statuses_monitor = ThreadStatusesMonitor(thread_statuses)
+        self._status_provider = SystemStatusProvider(
+            self.controller, self._thread_statuses_monitor
+        )
+
+    def system_status(self) -> SystemStatus:
+        """The status the web API reports; safe to call from any thread."""
+        return self._status_provider.get_current_status()
 
     def wake(self) -> None:
         """Run the next tick now instead of after the usual wait."""
@@ -174,6 +192,7 @@ class ControlThread(Thread):
             return
         path = self._state_store.save_state()
         self.last_saved_state_path = path
+        self.system_stats.record_save(path)
         self._logger.info(f"Saved a state to '{path}'")
         if self._states_keeper is not None:
             self._states_keeper.append(path)
@@ -217,16 +236,18 @@ class ControlThread(Thread):
     def on_start(self) -> None:
         super().on_start()
         self._start_time = time.time()
+        self.system_stats.start()
         self._logger.info(f"Maximum uptime is set to {self._max_uptime} [sec].")
         if self._web_api_address is not None:
             host, port = self._web_api_address
             self._web_api_server = WebApiServer(
-                SystemStatusProvider(self.controller, self._thread_statuses_monitor),
+                self._status_provider,
                 host=host,
                 port=port,
                 max_queue_size=self._web_api_command_queue_size,
                 token=self._web_api_token,
                 on_command=self.wake,
+                metrics=self._metrics,
             )
             self._web_api_server.run_in_background()
 

@@ -1,0 +1,306 @@
+"""The dashboard in a real headless Chromium, against a launched system.
+
+Chromium is Debian's (``/usr/bin/chromium``; ``make test`` installs it, and
+``PAMIQ_CHROMIUM`` names another binary), driven by Playwright. These tests are
+marked ``browser``: ``pytest -m 'not browser'`` leaves them out. They never skip: a
+missing browser fails them.
+"""
+
+import os
+import threading
+import time as std_time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from pamiq_core import (
+    Agent,
+    Environment,
+    FixedIntervalInteraction,
+    InferenceModel,
+    LaunchConfig,
+    Trainer,
+    TrainingModel,
+    launch,
+    time,
+)
+from pamiq_core.console import SystemStatus, WebApiClient
+from pamiq_core.data import DataCollector
+from pamiq_core.data.impls import SequentialBuffer
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("PAMIQ_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "dashboard-token"
+
+
+class Ticker(Environment[int, int]):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def observe(self) -> int:
+        self.count += 1
+        return self.count
+
+    def affect(self, action: int) -> None:
+        pass
+
+
+class Echo(InferenceModel):
+    def __init__(self) -> None:
+        self.offset = 0
+
+    def infer(self, x: int) -> int:
+        return x + self.offset
+
+
+class EchoModel(TrainingModel[Echo]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.offset = 0
+
+    def _create_inference_model(self) -> Echo:
+        return Echo()
+
+    def forward(self, x: int) -> int:
+        return x + self.offset
+
+    def sync_impl(self, inference_model: Echo) -> None:
+        inference_model.offset = self.offset
+
+
+class Stepper(Agent[int, int]):
+    """Counts its steps and collects every observation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps = 0
+
+    def on_inference_models_attached(self) -> None:
+        self.model = self.get_inference_model("echo")
+
+    def on_data_collectors_attached(self) -> None:
+        self.collector: DataCollector[int] = self.get_data_collector("numbers")
+
+    def step(self, observation: int) -> int:
+        self.steps += 1
+        self.collector.collect(observation)
+        return self.model(observation)
+
+
+class Learner(Trainer):
+    """Trains on every batch of new data, taking a few milliseconds."""
+
+    def __init__(self) -> None:
+        super().__init__("numbers", min_buffer_size=1, min_new_data_count=5)
+
+    def on_training_models_attached(self) -> None:
+        self.model: EchoModel = self.get_training_model("echo")  # type: ignore[assignment]
+
+    def train(self) -> None:
+        self.model.offset += 1
+        std_time.sleep(0.003)
+
+
+@dataclass
+class Running:
+    agent: Stepper
+    client: WebApiClient
+    url: str
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = std_time.monotonic() + timeout
+    while not condition():
+        assert std_time.monotonic() < deadline, "timed out"
+        std_time.sleep(0.01)
+
+
+@pytest.fixture(autouse=True)
+def restore_global_time() -> Iterator[None]:
+    yield
+    time.resume()
+    time.set_time_scale(1.0)
+
+
+@pytest.fixture(params=[None, TOKEN], ids=["no-token", "token"])
+def running(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Running]:
+    """A launched system at 200 steps/s with a trainer, and its dashboard's URL."""
+    token: str | None = request.param
+    port = free_port()
+    agent = Stepper()
+    config = LaunchConfig(
+        states_dir=tmp_path / "states",
+        web_api_address=("localhost", port),
+        web_api_token=token,
+        max_uptime=300.0,  # a safety net: paused time does not count
+    )
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            launch(
+                FixedIntervalInteraction.with_sleep_adjustor(agent, Ticker(), 0.005),
+                {"echo": EchoModel()},
+                {"numbers": SequentialBuffer[int](500)},
+                {"learner": Learner()},
+                config,
+            )
+        except BaseException as e:
+            errors.append(e)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    client = WebApiClient("localhost", port, token=token)
+    query = "" if token is None else f"?token={token}"
+    try:
+        wait_until(lambda: client.get_status() is SystemStatus.ACTIVE)
+        yield Running(agent, client, f"http://localhost:{port}/{query}")
+    finally:
+        client.shutdown()
+        runner.join(timeout=60)
+        client.close()
+    assert not runner.is_alive()
+    assert errors == []
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.is_file(), (
+        f"No Chromium at {CHROMIUM}: `make test` installs Debian's chromium "
+        "(apt-get install chromium); set PAMIQ_CHROMIUM to use another binary."
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
+    yield page
+    context.close()
+    assert problems == []
+
+
+def updates(page: Page) -> int:
+    return int(page.eval_on_selector("body", "body => body.dataset.updates"))
+
+
+def next_update(page: Page) -> None:
+    count = updates(page)
+    page.wait_for_function(
+        "count => Number(document.body.dataset.updates) > count",
+        arg=count,
+        timeout=10_000,
+    )
+
+
+def number(page: Page, selector: str) -> float:
+    value = page.get_attribute(selector, "data-value")
+    assert value, f"{selector} shows no value yet"
+    return float(value)
+
+
+def shown_status(page: Page, status: str) -> None:
+    page.wait_for_function(
+        "status => document.getElementById('status').dataset.status === status",
+        arg=status,
+        timeout=20_000,
+    )
+
+
+def painted_pixels(page: Page, canvas: str) -> Any:
+    return page.eval_on_selector(
+        canvas,
+        """canvas => {
+            const data = canvas.getContext("2d")
+                .getImageData(0, 0, canvas.width, canvas.height).data;
+            let painted = 0;
+            for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+            return painted;
+        }""",
+    )
+
+
+def test_shows_the_live_system_and_pauses_and_resumes_it(
+    running: Running, page: Page
+) -> None:
+    page.goto(running.url)
+    assert page.title() == "pamiq-core dashboard"
+    shown_status(page, "active")
+    next_update(page)
+
+    rates, steps = [], []
+    for _ in range(4):
+        next_update(page)
+        rates.append(number(page, "#steps-per-second"))
+        steps.append(number(page, "#steps"))
+    assert all(rate > 0 for rate in rates), rates
+    assert len(set(rates)) > 1, rates  # measured anew at each poll
+    assert steps == sorted(steps)
+    assert steps[-1] > steps[0]
+    for canvas in ("#chart-period", "#chart-rate", "#chart-training-rate"):
+        assert painted_pixels(page, canvas) > 1000, canvas
+    page.wait_for_function(
+        "() => document.querySelector('#trainers tbody td').textContent === 'learner'"
+    )
+    assert page.text_content("#models tbody td") == "echo"
+    assert page.text_content("#buffers tbody td") == "numbers"
+
+    page.click("#pause")
+    wait_until(lambda: running.client.get_status() is SystemStatus.PAUSED)
+    shown_status(page, "paused")
+    before = running.agent.steps
+    std_time.sleep(0.3)
+    assert running.agent.steps == before  # the agent really stopped
+    next_update(page)
+    paused_steps = number(page, "#steps")
+    next_update(page)
+    assert number(page, "#steps") == paused_steps
+    assert number(page, "#steps-per-second") == 0
+
+    page.click("#resume")
+    wait_until(lambda: running.client.get_status() is SystemStatus.ACTIVE)
+    shown_status(page, "active")
+    wait_until(lambda: running.agent.steps > before + 10)
+
+    page.click("#save")
+    page.wait_for_function(
+        "() => document.getElementById('last-save-path').textContent.endsWith('.state')"
+    )
+    metrics = running.client.get_metrics()
+    assert metrics is not None
+    assert metrics["system"]["last_save"]["path"] == page.text_content(
+        "#last-save-path"
+    )

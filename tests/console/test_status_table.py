@@ -1,0 +1,117 @@
+from typing import Any
+
+import pytest
+
+from pamiq_core.console._status_table import (
+    format_clock,
+    format_metrics,
+    format_seconds,
+)
+
+SNAPSHOT: dict[str, Any] = {
+    "time": 1_000_100.0,
+    "system": {
+        "status": 3,
+        "status_name": "paused",
+        "uptime": 3723.4,
+        "uptime_real": 3800.0,
+        "time_scale": 2.0,
+        "last_save": {"path": "/states/2026.state", "time": 1_000_088.0},
+    },
+    "inference": {
+        "steps": 1234567,
+        "steps_per_second": 99.84,
+        "period_p50": 0.01002,
+        "period_p99": 0.0104,
+        "period_max": 0.0213,
+        "period_mean": 0.01003,
+    },
+    "trainers": {
+        "policy": {
+            "runs": 1520,
+            "last_duration": 0.0421,
+            "mean_duration": 0.0398,
+            "last_finished_at": 123.0,
+            "since_last_run": 0.5,
+        },
+        "idle": {
+            "runs": 0,
+            "last_duration": None,
+            "mean_duration": None,
+            "last_finished_at": None,
+            "since_last_run": None,
+        },
+    },
+    "models": {
+        "policy": {
+            "syncs": 1521,
+            "last_sync_duration": 0.000042,
+            "training_version": 1522,
+            "inference_version": 1520,
+            "versions_behind": 2,
+        }
+    },
+    "buffers": {"episodes": {"size": 800, "capacity": 1000}},
+}
+
+EXPECTED = """\
+system       localhost:8391
+status       paused
+uptime       1h 03m 20s real, 1h 02m 03s pamiq time (time scale 2)
+inference    1,234,567 steps, 99.8 steps/s
+step period  p50 10.02 ms, p99 10.40 ms, max 21.30 ms
+last save    /states/2026.state (12s ago)
+
+trainer   runs      last      mean  since last
+policy   1,520  42.10 ms  39.80 ms   500.00 ms
+idle         0         -         -           -
+
+model   syncs  training v.  inference v.  behind  last sync
+policy  1,521        1,522         1,520       2    42.0 us
+
+buffer    size  capacity  fill
+episodes   800     1,000   80%"""
+
+
+def test_renders_a_snapshot_as_tables() -> None:
+    assert format_metrics(SNAPSHOT, "localhost:8391") == EXPECTED
+
+
+def test_empty_sections_say_none() -> None:
+    snapshot = {**SNAPSHOT, "trainers": {}, "models": {}, "buffers": {}}
+    snapshot["system"] = {**SNAPSHOT["system"], "last_save": None, "time_scale": 1}
+    lines = format_metrics(snapshot, "h:1").splitlines()
+    assert "trainer: none" in lines
+    assert "model: none" in lines
+    assert "buffer: none" in lines
+    assert "last save    none while running" in lines
+    assert "uptime       1h 03m 20s real, 1h 02m 03s pamiq time" in lines
+
+
+def test_a_snapshot_without_measurements_still_renders() -> None:
+    lines = format_metrics({}, "h:1").splitlines()
+    assert lines[1] == "status       unknown"
+    assert lines[4] == "step period  p50 -, p99 -, max -"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (None, "-"),
+        (float("nan"), "-"),
+        (0, "0 s"),
+        (0.0000042, "4.2 us"),
+        (0.0042, "4.20 ms"),
+        (4.2, "4.20 s"),
+        (125, "2m 05s"),
+        (90061, "1d 1h 01m"),
+    ],
+)
+def test_durations_pick_their_unit(seconds: float | None, shown: str) -> None:
+    assert format_seconds(seconds) == shown
+
+
+def test_clock() -> None:
+    assert format_clock(59.9) == "59s"
+    assert format_clock(3600) == "1h 00m 00s"
+    assert format_clock(None) == "-"
