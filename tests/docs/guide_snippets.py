@@ -13,9 +13,11 @@ is their reference):
   ``test_guide_snippets.py``.
 - A fenced block titled ``Output`` (```` ```text title="Output" ````) right after a
   python block holds what that block prints; the test compares the two exactly.
-- A python block that must not run (rare; avoid it) is preceded directly by the
-  line ``<!-- guide-test: skip REASON -->``; the test reports it as skipped with
-  that reason. A skip marker without a reason is an error.
+- No python block is ever skipped: an example that would start a server, sleep
+  for long or run a whole system is written to be short (a tiny ``max_uptime``, a
+  free port) instead. Python code must be fenced as ``python``: the other names
+  for it (``py``, ``python3``, ``pycon``, ...) are errors, so that nothing escapes
+  the test by its fence.
 - Other languages (``sh``, ``text``, ...) are not run.
 
 Tracebacks of a failing block point at the line of the Markdown file.
@@ -36,7 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS_DIR = REPO_ROOT / "docs"
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_SKIP_MARKER = re.compile(r"^\s*<!--\s*guide-test:\s*skip\b(?P<reason>.*?)-->\s*$")
+_PYTHON_ALIASES = frozenset({"py", "py3", "python3", "pycon", "ipython", "pyi"})
 _OUTPUT_TITLE = re.compile(r"""\btitle\s*=\s*["']Output["']""")
 _TORCH_IMPORT = re.compile(
     r"^\s*(?:import|from)\s+(?:torch|pamiq_core\.torch)\b", re.MULTILINE
@@ -53,7 +55,6 @@ class Block:
     language: str
     info: str
     code: str
-    skip_reason: str | None = None
     expected_output: str | None = None
 
     @property
@@ -80,12 +81,12 @@ def _shown(page: Path, root: Path) -> str:
 
 
 def read_blocks(page: Path) -> list[Block]:
-    """The fenced blocks of ``page``, with skip markers and outputs attached.
+    """The fenced blocks of ``page``, with their Output blocks attached.
 
     Raises:
-        GuideFormatError: For an unclosed fence, a skip marker without a reason or
-            not followed by a python block, or an output block that does not
-            follow a python block.
+        GuideFormatError: For an unclosed fence, python code fenced under another
+            name than ``python``, or an output block that does not follow a
+            python block.
     """
     lines = page.read_text(encoding="utf-8").splitlines()
     raw: list[tuple[Block, int, int]] = []  # block, opening line index, closing index
@@ -105,16 +106,20 @@ def read_blocks(page: Path) -> list[Block]:
         if end == len(lines):
             raise GuideFormatError(f"{page}:{index + 1}: the fence is never closed")
         body = [line.removeprefix(indent) for line in lines[index + 1 : end]]
-        language = info.split(maxsplit=1)[0].lower() if info else ""
+        language = info.split(maxsplit=1)[0].lower().lstrip("{.").rstrip("}")
+        if language in _PYTHON_ALIASES:
+            raise GuideFormatError(
+                f"{page}:{index + 1}: fence python code as 'python' (not "
+                f"{language!r}), so that the guide's test runs it"
+            )
         block = Block(page, index + 2, language, info, "\n".join(body) + "\n")
         raw.append((block, index, end))
         index = end + 1
 
     blocks: list[Block] = []
     previous_end: int | None = None
-    for found, start, end in raw:
+    for block, start, end in raw:
         before = _previous_nonblank(lines, start)
-        block = _with_skip_marker(found, lines, before)
         if _OUTPUT_TITLE.search(block.info):
             follows_python = (
                 bool(blocks)
@@ -140,25 +145,6 @@ def _previous_nonblank(lines: list[str], index: int) -> int | None:
     return index if index >= 0 else None
 
 
-def _with_skip_marker(block: Block, lines: list[str], before: int | None) -> Block:
-    """``block`` with the skip reason of a marker on line ``before``, if any."""
-    if before is None:
-        return block
-    skip = _SKIP_MARKER.match(lines[before])
-    if skip is None:
-        return block
-    reason = skip["reason"].strip()
-    if not reason:
-        raise GuideFormatError(
-            f"{block.page}:{before + 1}: a skip marker needs a reason"
-        )
-    if block.language != "python":
-        raise GuideFormatError(
-            f"{block.page}:{before + 1}: a skip marker must precede a python block"
-        )
-    return dataclasses.replace(block, skip_reason=reason)
-
-
 def python_blocks(page: Path) -> list[Block]:
     return [block for block in read_blocks(page) if block.language == "python"]
 
@@ -168,7 +154,7 @@ def needs_torch(page: Path) -> bool:
     return any(_TORCH_IMPORT.search(block.code) for block in python_blocks(page))
 
 
-def run_page(page: Path) -> list[str]:
+def run_page(page: Path) -> int:
     """Run the python blocks of ``page`` in order, in one fresh module namespace.
 
     The caller chooses the working directory. The namespace is a real module
@@ -176,7 +162,7 @@ def run_page(page: Path) -> list[str]:
     the page can be pickled.
 
     Returns:
-        The skip reasons of the blocks that did not run.
+        The number of blocks run: all of the page's python blocks.
 
     Raises:
         AssertionError: If a block printed something other than its Output block.
@@ -187,17 +173,14 @@ def run_page(page: Path) -> list[str]:
     module.__file__ = str(page)
     sys.modules[name] = module
     threads_before = set(threading.enumerate())
-    skipped: list[str] = []
+    blocks = python_blocks(page)
     try:
-        for block in python_blocks(page):
-            if block.skip_reason is not None:
-                skipped.append(f"{block.location}: {block.skip_reason}")
-                continue
+        for block in blocks:
             _run_block(block, module)
     finally:
         del sys.modules[name]
         _check_no_thread_left(page, threads_before)
-    return skipped
+    return len(blocks)
 
 
 THREAD_GRACE_SECONDS = 10.0

@@ -25,9 +25,7 @@ PAGES = [page for page in guide_pages() if not needs_torch(page)]
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
 def test_page_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    skipped = run_page(page)
-    if skipped:
-        pytest.skip("; ".join(skipped))
+    assert run_page(page) == len(python_blocks(page))
 
 
 def test_the_guide_has_pages_with_code() -> None:
@@ -76,15 +74,22 @@ def test_a_failing_block_is_located_in_the_page(tmp_path: Path) -> None:
     assert "page.md:4" in str(info.value.__notes__)
 
 
-def test_skip_markers_need_a_reason_and_are_reported(tmp_path: Path) -> None:
+def test_no_block_is_skipped_and_python_has_one_fence_name(tmp_path: Path) -> None:
+    # A comment before a block changes nothing: the block runs.
     page = write_page(
-        tmp_path,
-        "<!-- guide-test: skip needs a robot arm -->\n```python\nraise SystemExit\n```\n",
+        tmp_path, "<!-- guide-test: skip -->\n```python\nraise KeyError(1)\n```\n"
     )
-    assert run_page(page) == [f"{page}:3: needs a robot arm"]
-    bare = write_page(tmp_path, "<!-- guide-test: skip -->\n```python\npass\n```\n")
-    with pytest.raises(GuideFormatError, match="reason"):
-        read_blocks(bare)
+    with pytest.raises(KeyError):
+        run_page(page)
+    # Python fenced under another name would escape the test: refused.
+    for fence in ("py", "python3", "pycon", "{.py}"):
+        other = write_page(tmp_path, f"```{fence}\nraise SystemExit\n```\n")
+        with pytest.raises(GuideFormatError, match="'python'"):
+            read_blocks(other)
+    # pymdownx's attribute form of a python fence runs like the plain one.
+    braced = write_page(tmp_path, '```{.python title="x"}\nraise KeyError(2)\n```\n')
+    with pytest.raises(KeyError):
+        run_page(braced)
 
 
 def test_an_output_block_must_follow_a_python_block(tmp_path: Path) -> None:
