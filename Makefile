@@ -1,6 +1,7 @@
 # Everything a fresh machine with python3 (3.11+) and make needs.
 #   make demo           run the demo (DEMO_ARGS="--seconds 120", "--resume latest", ...)
-#   make test           lint, type-check and test on .venv (all extras)
+#   make test           lint, type-check, test and build the docs on .venv (all extras)
+#   make docs           build the user guide into site/ (.venv/bin/mkdocs serve: live)
 #   make test-pythons   the torch-free tests on Python 3.12 and 3.13, where pyenv has them
 # The browser tests drive Debian's Chromium; both test targets install it with
 # apt-get when it is missing (CHROMIUM=/path/to/chromium uses another binary).
@@ -13,7 +14,7 @@ PIP_INSTALL := -m pip install --quiet --disable-pip-version-check -c constraints
 CHROMIUM ?= /usr/bin/chromium
 export PAMIQ_CHROMIUM := $(CHROMIUM)
 
-.PHONY: demo test lint typecheck pytest test-pythons venv clean chromium
+.PHONY: demo test lint typecheck pytest docs test-pythons venv clean chromium
 
 venv: $(STAMP)
 
@@ -40,10 +41,13 @@ chromium:
 pytest: $(STAMP) chromium
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint typecheck pytest docs
 
 test-pythons: chromium
 	PYTHON=$(PYTHON) scripts/test-pythons.sh
 
 clean:
-	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache site
