@@ -22,6 +22,7 @@ q/quit    Exit the console.
 """
 OFFLINE = "Can't connect AMI system."
 UNREACHABLE = "Cannot reach a system at localhost:"
+QUEUE_FULL = "  (the server answered 503: Command queue is full, try again later)\n"
 
 
 def answers(monkeypatch: pytest.MonkeyPatch, *lines: str) -> None:
@@ -155,9 +156,9 @@ class TestConsole:
     @pytest.mark.parametrize(
         ("command", "message"),
         [
-            ("pause", "Failed to pause...\n"),
-            ("resume", "Failed to resume...\n"),
-            ("save", "Failed to save state...\n"),
+            ("pause", "Failed to pause...\n" + QUEUE_FULL),
+            ("resume", "Failed to resume...\n" + QUEUE_FULL),
+            ("save", "Failed to save state...\n" + QUEUE_FULL),
         ],
     )
     def test_a_refused_command_says_so(
@@ -184,9 +185,22 @@ class TestConsole:
         command: str,
     ) -> None:
         assert offline_console.run_command(command) is False
-        assert capsys.readouterr().out == (
-            f'Command "{command}" not executed. {OFFLINE}\n'
-        )
+        first, reason = capsys.readouterr().out.splitlines()
+        assert first == f'Command "{command}" not executed. {OFFLINE}'
+        assert reason.startswith("  (no answer (")
+        assert reason.endswith("is the system running?)")
+
+    def test_a_refused_token_is_named_as_the_reason(
+        self,
+        start_server: StartServer,
+        make_console: MakeConsole,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        console = make_console(start_server(token="s3cret"))
+        assert console.run_command("pause") is False
+        out = capsys.readouterr().out
+        assert out.startswith(f'Command "pause" not executed. {OFFLINE}\n')
+        assert "the server answered 401 Unauthorized" in out
 
     @pytest.mark.parametrize("command", ["quit", "q"])
     def test_quit_ends_the_console(self, console: Console, command: str) -> None:
@@ -285,7 +299,7 @@ class TestConsole:
         offline_console.run_command("status")
         out = capsys.readouterr().out
         assert out.startswith(UNREACHABLE)
-        assert out.endswith(": is it running?\n")
+        assert out.endswith("is the system running?\n")
 
 
 class TestMainLoop:
@@ -383,7 +397,7 @@ class TestOneShot:
         port = str(server.address[1])
         assert run_main("--port", port, "pause") == 0
         assert run_main("--port", port, "pause") == 1
-        assert capsys.readouterr().out.endswith("Failed to pause...\n")
+        assert capsys.readouterr().out.endswith("Failed to pause...\n" + QUEUE_FULL)
 
     @pytest.mark.parametrize("command", ["pause", "shutdown", "status"])
     def test_an_unreachable_system_exits_1(

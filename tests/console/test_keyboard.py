@@ -109,6 +109,7 @@ def fake_pynput(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
 @pytest.fixture
 def client() -> Iterator[mock.Mock]:
     with mock.patch.object(kbctl, "WebApiClient") as client_class:
+        client_class.return_value.last_error = None
         yield client_class.return_value
 
 
@@ -189,12 +190,16 @@ class TestKeyCombinations:
         self, client: mock.Mock, capsys: pytest.CaptureFixture[str]
     ) -> None:
         client.resume.return_value = None  # the server refused
+        client.last_error = "the server answered 503: full"
         controller = make_controller()
         for key in (Key.shift, Key.alt, char("r")):
             controller.on_press(key)  # type: ignore[arg-type]
         sent(controller)
         client.resume.assert_called_once_with()
-        assert "Failed to send resume command." in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert (
+            "Failed to send resume command.\n  (the server answered 503: full)\n" in out
+        )
 
     def test_the_held_keys_must_match_exactly(self, client: mock.Mock) -> None:
         controller = make_controller()

@@ -81,6 +81,30 @@ class TestWithALiveServer:
         assert right.get_status() is SystemStatus.ACTIVE
         assert right.pause() == "ok"
 
+    def test_a_refused_token_is_told_apart_from_an_offline_system(
+        self, start_server: StartServer, make_client: Callable[..., WebApiClient]
+    ) -> None:
+        client = make_client("localhost", port_of(start_server, token="s3cret"))
+        assert client.last_error is None
+        assert client.get_status() is SystemStatus.OFFLINE
+        assert client.last_error is not None
+        assert (
+            "401 Unauthorized: the access token sent was missing" in client.last_error
+        )
+        assert TOKEN_ENV_VAR in client.last_error
+
+    def test_last_error_gives_the_server_reason_and_clears_on_success(
+        self, start_server: StartServer, make_client: Callable[..., WebApiClient]
+    ) -> None:
+        client = make_client("localhost", port_of(start_server))
+        assert client.pause() == "ok"
+        assert client.pause() is None
+        assert client.last_error == (
+            "the server answered 503: Command queue is full, try again later"
+        )
+        assert client.get_status() is SystemStatus.ACTIVE
+        assert client.last_error is None
+
     def test_takes_the_token_from_the_environment(
         self,
         start_server: StartServer,
@@ -101,6 +125,9 @@ class TestWithoutAServer:
         assert client.save_state() is None
         assert client.shutdown() is None
         assert client.get_metrics() is None
+        assert client.last_error is not None
+        assert client.last_error.startswith("no answer (")
+        assert client.last_error.endswith("is the system running?")
 
 
 def test_ipv6_hosts_are_bracketed_in_urls(

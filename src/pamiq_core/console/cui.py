@@ -83,7 +83,7 @@ class Console:
         """
         self.fetch_status()
         if command in _NEEDS_SYSTEM and self.status is SystemStatus.OFFLINE:
-            print(f'Command "{command}" not executed. Can\'t connect AMI system.')
+            self._print_not_executed(command)
             return False
         result: bool | None = getattr(self, f"command_{command}")()
         self.fetch_status()
@@ -132,7 +132,7 @@ class Console:
             return True
         self.fetch_status()
         if self.status is SystemStatus.OFFLINE:
-            print(f'Command "{command}" not executed. Can\'t connect AMI system.')
+            self._print_not_executed(command)
             return False
         if name == "shutdown" and not (assume_yes or self._confirm_shutdown()):
             print("Shutdown cancelled.")
@@ -145,12 +145,22 @@ class Console:
         }
         return self._send(*requests[name])
 
+    def _print_not_executed(self, command: str) -> None:
+        print(f'Command "{command}" not executed. Can\'t connect AMI system.')
+        self._print_reason()
+
+    def _print_reason(self) -> None:
+        """Say why the latest request failed, when the client knows."""
+        if self._client.last_error is not None:
+            print(f"  ({self._client.last_error})")
+
     def _send(self, action: str, request: Callable[[], str | None]) -> bool:
         result = request()
         if result:
             print(result)
             return True
         print(f"Failed to {action}...")
+        self._print_reason()
         return False
 
     def _confirm_shutdown(self) -> bool:
@@ -208,7 +218,8 @@ class Console:
         address = f"{self._host}:{self._port}"
         self.fetch_status()
         if self.status is SystemStatus.OFFLINE:
-            print(f"Cannot reach a system at {address}: is it running?")
+            reason = self._client.last_error or "is it running?"
+            print(f"Cannot reach a system at {address}: {reason}")
             return
         metrics = self._client.get_metrics()
         if metrics is None:

@@ -136,6 +136,8 @@ class KeyboardController:
             print(f"Success to send {command} command.")
         else:
             print(f"Failed to send {command} command.")
+            if self._client.last_error is not None:
+                print(f"  ({self._client.last_error})")
 
     def run(self) -> None:
         """Listen to the keyboard until the quit keys (or Ctrl+C)."""

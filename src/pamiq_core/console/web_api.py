@@ -33,7 +33,6 @@ from ._access import TOKEN_ENV_VAR, client_token, resolve_token
 from .system_status import SystemStatus, SystemStatusProvider
 
 if TYPE_CHECKING:
-    import httpx
     from starlette.applications import Starlette
 
     from ._serving import StoppableServer
@@ -276,7 +275,8 @@ class WebApiClient:
     """Talks to a :class:`WebApiServer` over HTTP.
 
     Failures to reach the server, or error answers, come back as
-    ``SystemStatus.OFFLINE`` or None rather than exceptions.
+    ``SystemStatus.OFFLINE`` or None rather than exceptions; :attr:`last_error`
+    then says what went wrong (a refused token looks offline otherwise).
     """
 
     def __init__(self, host: str, port: int, token: str | None = None) -> None:
@@ -299,32 +299,38 @@ class WebApiClient:
             self._client = httpx.Client(headers={"Authorization": f"Bearer {token}"})
         url_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
         self._base_url = f"http://{url_host}:{port}/api"
+        self.last_error: str | None = None
+        """Why the latest request failed, in a sentence; None after a success."""
 
-    def _request(self, method: str, endpoint: str) -> dict[str, Any]:
-        url = f"{self._base_url}/{endpoint}"
-        response = self._client.get(url) if method == "GET" else self._client.post(url)
-        response.raise_for_status()
-        return json.loads(response.text)
-
-    def _errors(self) -> "tuple[type[httpx.RequestError], type[httpx.HTTPStatusError]]":
+    def _request(self, method: str, endpoint: str) -> dict[str, Any] | None:
+        """The JSON body of a successful answer; None, with :attr:`last_error`, if not."""
         import httpx
 
-        return (httpx.RequestError, httpx.HTTPStatusError)
+        url = f"{self._base_url}/{endpoint}"
+        try:
+            if method == "GET":
+                response = self._client.get(url)
+            else:
+                response = self._client.post(url)
+        except httpx.RequestError as error:
+            reason = str(error) or type(error).__name__
+            self.last_error = f"no answer ({reason}); is the system running?"
+            return None
+        if response.is_success:
+            self.last_error = None
+            body: dict[str, Any] = json.loads(response.text)
+            return body
+        self.last_error = _refusal(response.status_code, response.text)
+        return None
 
     def get_status(self) -> SystemStatus:
         """The server's status, or ``OFFLINE`` if it cannot be had."""
-        try:
-            body = self._request("GET", "status")
-        except self._errors():
-            return SystemStatus.OFFLINE
-        return SystemStatus(body["status"])
+        body = self._request("GET", "status")
+        return SystemStatus.OFFLINE if body is None else SystemStatus(body["status"])
 
     def _command(self, endpoint: str) -> str | None:
-        try:
-            result: str = self._request("POST", endpoint)["result"]
-        except self._errors():
-            return None
-        return result
+        body = self._request("POST", endpoint)
+        return None if body is None else str(body["result"])
 
     def pause(self) -> str | None:
         """Queue a pause; the result (``"ok"``), or None on failure."""
@@ -347,11 +353,22 @@ class WebApiClient:
 
         None also when the server has no metrics (it answers 404 then).
         """
-        try:
-            return self._request("GET", "metrics")
-        except self._errors():
-            return None
+        return self._request("GET", "metrics")
 
     def close(self) -> None:
         """Close the HTTP connections."""
         self._client.close()
+
+
+def _refusal(status_code: int, text: str) -> str:
+    """A sentence for an error answer: what the server said, and what to do."""
+    try:
+        detail = str(json.loads(text)["error"])
+    except (ValueError, KeyError, TypeError):
+        detail = text.strip()[:200]
+    if status_code == 401:
+        return (
+            "the server answered 401 Unauthorized: the access token sent was missing "
+            f"or wrong; give the system's token (--token or {TOKEN_ENV_VAR})"
+        )
+    return f"the server answered {status_code}: {detail}"
