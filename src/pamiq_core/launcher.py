@@ -58,7 +58,8 @@ class LaunchConfig:
         max_attempts_to_pause_all_threads: Pause attempts before giving up.
         max_uptime: Pamiq seconds after which the system shuts down.
         web_api_address: Host and port of the control API; None disables it.
-        web_api_command_queue_size: Commands that may wait to be handled.
+        web_api_command_queue_size: Commands that may wait to be handled (0 or
+            less: no limit, as for ``queue.Queue``).
         log_tick_time_statistics_interval: Pamiq seconds between step-time logs.
         time_scale: How many times faster than real time pamiq time runs.
         web_api_token: Access token of the control API (also read from
