@@ -30,10 +30,12 @@ def connect_components(
     buffers: Mapping[str, DataBuffer[Any, Any]] | None = None,
     models: Mapping[str, TrainingModel[Any]] | None = None,
 ) -> ConnectedComponents:
-    """Connect components the way :func:`pamiq_core.launch` does, without threads.
+    """Attach components to each other as :func:`pamiq_core.launch` does, without threads.
 
-    The agent gets the inference models and the data collectors; the trainers get
-    the training models and the data users. A single trainer is named ``"trainer"``.
+    The agent gets the data collectors, then the inference models; the trainers get
+    the data users, then the training models. (``launch`` attaches models first;
+    the order here is 0.6's, kept for compatibility, so attach hooks should not
+    depend on each other.) A single trainer is named ``"trainer"``.
 
     Returns:
         The containers the components were attached to.
