@@ -1,32 +1,25 @@
 """The observe-decide-act loop step that ties an agent to its environment."""
 
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Generic, Self, TypeVar
 
 from typing_extensions import override
 
-from pamiq_core.state_persistence import PersistentStateMixin
-from pamiq_core.thread import ThreadEventMixin
-
 from .agent import Agent
 from .env import Environment
-from .event_mixin import InteractionEventMixin
+from .event_mixin import HookedPart, PartsForwardingMixin
 from .interval_adjustors import IntervalAdjustor, SleepIntervalAdjustor
 
 ObsType = TypeVar("ObsType")
 ActType = TypeVar("ActType")
 
 
-class Interaction(
-    InteractionEventMixin,
-    PersistentStateMixin,
-    ThreadEventMixin,
-    Generic[ObsType, ActType],
-):
+class Interaction(PartsForwardingMixin, Generic[ObsType, ActType]):
     """One agent acting in one environment.
 
     Each :meth:`step` observes the environment, lets the agent decide and applies the
-    action. Hooks reach the agent first, then the environment.
+    action. Hooks reach the agent first, then the environment; ``save_state(path)``
+    creates the directory ``path`` holding ``agent`` and ``environment`` entries.
 
     Thread safety: in a running system every method except the state methods is
     called from the inference thread; ``save_state`` while that thread is paused or
@@ -47,49 +40,8 @@ class Interaction(
         self.environment.affect(action)
 
     @override
-    def setup(self) -> None:
-        """Set up the agent, then the environment."""
-        super().setup()
-        self.agent.setup()
-        self.environment.setup()
-
-    @override
-    def teardown(self) -> None:
-        """Tear down the agent, then the environment."""
-        super().teardown()
-        self.agent.teardown()
-        self.environment.teardown()
-
-    @override
-    def on_paused(self) -> None:
-        """Tell the agent, then the environment, that the system paused."""
-        super().on_paused()
-        self.agent.on_paused()
-        self.environment.on_paused()
-
-    @override
-    def on_resumed(self) -> None:
-        """Tell the agent, then the environment, that the system resumed."""
-        super().on_resumed()
-        self.agent.on_resumed()
-        self.environment.on_resumed()
-
-    @override
-    def save_state(self, path: Path) -> None:
-        """Create the directory ``path``; save to ``path/agent``, ``path/environment``.
-
-        Raises:
-            FileExistsError: If ``path`` already exists.
-        """
-        path.mkdir()
-        self.agent.save_state(path / "agent")
-        self.environment.save_state(path / "environment")
-
-    @override
-    def load_state(self, path: Path) -> None:
-        """Load the agent and the environment from what :meth:`save_state` wrote."""
-        self.agent.load_state(path / "agent")
-        self.environment.load_state(path / "environment")
+    def _hooked_parts(self) -> Iterable[tuple[str, HookedPart]]:
+        return (("agent", self.agent), ("environment", self.environment))
 
 
 class FixedIntervalInteraction(Interaction[ObsType, ActType]):

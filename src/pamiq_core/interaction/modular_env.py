@@ -7,8 +7,7 @@ into one, and they nest. Lifecycle hooks and state reach every part.
 
 from abc import ABC, abstractmethod
 from collections import UserDict
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from typing_extensions import override
@@ -17,7 +16,7 @@ from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
 
 from .env import Environment
-from .event_mixin import InteractionEventMixin
+from .event_mixin import HookedPart, InteractionEventMixin, PartsForwardingMixin
 
 T = TypeVar("T")
 ObsType = TypeVar("ObsType")
@@ -53,11 +52,12 @@ class Actuator(
         """Apply ``action``."""
 
 
-class ModularEnvironment(Environment[ObsType, ActType]):
+class ModularEnvironment(PartsForwardingMixin, Environment[ObsType, ActType]):
     """An environment that observes with ``sensor`` and acts with ``actuator``.
 
-    On disk, ``save_state(path)`` creates the directory ``path`` holding
-    ``sensor`` and ``actuator`` entries (whatever those parts write).
+    Hooks reach the sensor, then the actuator. On disk, ``save_state(path)``
+    creates the directory ``path`` holding ``sensor`` and ``actuator`` entries
+    (whatever those parts write).
     """
 
     def __init__(self, sensor: Sensor[ObsType], actuator: Actuator[ActType]) -> None:
@@ -75,49 +75,6 @@ class ModularEnvironment(Environment[ObsType, ActType]):
         """Operate the actuator."""
         self.actuator.operate(action)
 
-    @override
-    def setup(self) -> None:
-        """Set up the sensor, then the actuator."""
-        self.sensor.setup()
-        self.actuator.setup()
-
-    @override
-    def teardown(self) -> None:
-        """Tear down the sensor, then the actuator."""
-        self.sensor.teardown()
-        self.actuator.teardown()
-
-    @override
-    def on_paused(self) -> None:
-        """Tell the sensor, then the actuator, that the system paused."""
-        super().on_paused()
-        self.sensor.on_paused()
-        self.actuator.on_paused()
-
-    @override
-    def on_resumed(self) -> None:
-        """Tell the sensor, then the actuator, that the system resumed."""
-        super().on_resumed()
-        self.sensor.on_resumed()
-        self.actuator.on_resumed()
-
-    @override
-    def save_state(self, path: Path) -> None:
-        """Create ``path``; save the parts to ``path/sensor`` and ``path/actuator``.
-
-        Raises:
-            FileExistsError: If ``path`` already exists.
-        """
-        path.mkdir()
-        self.sensor.save_state(path / "sensor")
-        self.actuator.save_state(path / "actuator")
-
-    @override
-    def load_state(self, path: Path) -> None:
-        """Load the parts from ``path/sensor`` and ``path/actuator``."""
-        self.sensor.load_state(path / "sensor")
-        self.actuator.load_state(path / "actuator")
-
     @staticmethod
     def from_dict(
         sensors: Mapping[str, Sensor[Any]], actuators: Mapping[str, Actuator[Any]]
@@ -130,8 +87,14 @@ class ModularEnvironment(Environment[ObsType, ActType]):
         """
         return ModularEnvironment(SensorsDict(sensors), ActuatorsDict(actuators))
 
+    @override
+    def _hooked_parts(self) -> Iterable[tuple[str, HookedPart]]:
+        return (("sensor", self.sensor), ("actuator", self.actuator))
 
-class SensorsDict(Sensor[Mapping[str, Any]], UserDict[str, Sensor[Any]]):
+
+class SensorsDict(
+    PartsForwardingMixin, Sensor[Mapping[str, Any]], UserDict[str, Sensor[Any]]
+):
     """Named sensors read together; itself a sensor.
 
     Constructed like a dict. Hooks reach the sensors in key order. On disk,
@@ -145,54 +108,13 @@ class SensorsDict(Sensor[Mapping[str, Any]], UserDict[str, Sensor[Any]]):
         return {name: sensor.read() for name, sensor in self.data.items()}
 
     @override
-    def setup(self) -> None:
-        """Set up every sensor."""
-        super().setup()
-        for sensor in self.data.values():
-            sensor.setup()
-
-    @override
-    def teardown(self) -> None:
-        """Tear down every sensor."""
-        super().teardown()
-        for sensor in self.data.values():
-            sensor.teardown()
-
-    @override
-    def on_paused(self) -> None:
-        """Tell every sensor that the system paused."""
-        super().on_paused()
-        for sensor in self.data.values():
-            sensor.on_paused()
-
-    @override
-    def on_resumed(self) -> None:
-        """Tell every sensor that the system resumed."""
-        super().on_resumed()
-        for sensor in self.data.values():
-            sensor.on_resumed()
-
-    @override
-    def save_state(self, path: Path) -> None:
-        """Create ``path`` and save each sensor to ``path / <name>``.
-
-        Raises:
-            FileExistsError: If ``path`` already exists.
-        """
-        super().save_state(path)
-        path.mkdir()
-        for name, sensor in self.data.items():
-            sensor.save_state(path / name)
-
-    @override
-    def load_state(self, path: Path) -> None:
-        """Load each sensor from ``path / <name>``."""
-        super().load_state(path)
-        for name, sensor in self.data.items():
-            sensor.load_state(path / name)
+    def _hooked_parts(self) -> Iterable[tuple[str, HookedPart]]:
+        return self.data.items()
 
 
-class ActuatorsDict(Actuator[Mapping[str, Any]], UserDict[str, Actuator[Any]]):
+class ActuatorsDict(
+    PartsForwardingMixin, Actuator[Mapping[str, Any]], UserDict[str, Actuator[Any]]
+):
     """Named actuators operated together; itself an actuator.
 
     Constructed like a dict. Hooks, including ``on_paused`` (see :class:`Actuator`
@@ -215,48 +137,5 @@ class ActuatorsDict(Actuator[Mapping[str, Any]], UserDict[str, Actuator[Any]]):
             actuator.operate(action[name])
 
     @override
-    def setup(self) -> None:
-        """Set up every actuator."""
-        super().setup()
-        for actuator in self.data.values():
-            actuator.setup()
-
-    @override
-    def teardown(self) -> None:
-        """Tear down every actuator."""
-        super().teardown()
-        for actuator in self.data.values():
-            actuator.teardown()
-
-    @override
-    def on_paused(self) -> None:
-        """Tell every actuator that the system paused."""
-        super().on_paused()
-        for actuator in self.data.values():
-            actuator.on_paused()
-
-    @override
-    def on_resumed(self) -> None:
-        """Tell every actuator that the system resumed."""
-        super().on_resumed()
-        for actuator in self.data.values():
-            actuator.on_resumed()
-
-    @override
-    def save_state(self, path: Path) -> None:
-        """Create ``path`` and save each actuator to ``path / <name>``.
-
-        Raises:
-            FileExistsError: If ``path`` already exists.
-        """
-        super().save_state(path)
-        path.mkdir()
-        for name, actuator in self.data.items():
-            actuator.save_state(path / name)
-
-    @override
-    def load_state(self, path: Path) -> None:
-        """Load each actuator from ``path / <name>``."""
-        super().load_state(path)
-        for name, actuator in self.data.items():
-            actuator.load_state(path / name)
+    def _hooked_parts(self) -> Iterable[tuple[str, HookedPart]]:
+        return self.data.items()

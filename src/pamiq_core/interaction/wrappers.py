@@ -8,8 +8,7 @@ wrapper is expected, a plain callable also works: it is wrapped in a
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar, cast
 
 from typing_extensions import override
@@ -18,7 +17,7 @@ from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
 
 from .env import Environment
-from .event_mixin import InteractionEventMixin
+from .event_mixin import HookedPart, InteractionEventMixin, PartsForwardingMixin
 from .modular_env import Actuator, Sensor
 
 T = TypeVar("T")
@@ -77,12 +76,14 @@ def _as_wrapper(wrapper: Wrapper[T, W] | Callable[[T], W]) -> Wrapper[T, W]:
 
 
 class EnvironmentWrapper(
+    PartsForwardingMixin,
     Environment[WrappedObsType, WrappedActType],
     Generic[ObsType, WrappedObsType, ActType, WrappedActType],
 ):
     """An environment seen through an observation and an action transform.
 
-    On disk, ``save_state(path)`` creates the directory ``path`` holding ``env``,
+    Hooks reach ``env``, then the observation wrapper, then the action wrapper. On
+    disk, ``save_state(path)`` creates the directory ``path`` holding ``env``,
     ``obs_wrapper`` and ``act_wrapper`` entries.
     """
 
@@ -116,60 +117,19 @@ class EnvironmentWrapper(
         self.env.affect(self._act_wrapper(action))
 
     @override
-    def setup(self) -> None:
-        """Set up the environment, the observation wrapper, the action wrapper."""
-        self.env.setup()
-        self._obs_wrapper.setup()
-        self._act_wrapper.setup()
-
-    @override
-    def teardown(self) -> None:
-        """Tear down the environment, the observation wrapper, the action wrapper."""
-        self.env.teardown()
-        self._obs_wrapper.teardown()
-        self._act_wrapper.teardown()
-
-    @override
-    def on_paused(self) -> None:
-        """Tell the environment, then both wrappers, that the system paused."""
-        super().on_paused()
-        self.env.on_paused()
-        self._obs_wrapper.on_paused()
-        self._act_wrapper.on_paused()
-
-    @override
-    def on_resumed(self) -> None:
-        """Tell the environment, then both wrappers, that the system resumed."""
-        super().on_resumed()
-        self.env.on_resumed()
-        self._obs_wrapper.on_resumed()
-        self._act_wrapper.on_resumed()
-
-    @override
-    def save_state(self, path: Path) -> None:
-        """Create ``path``; save to ``env``, ``obs_wrapper``, ``act_wrapper`` in it.
-
-        Raises:
-            FileExistsError: If ``path`` already exists.
-        """
-        path.mkdir()
-        self.env.save_state(path / "env")
-        self._obs_wrapper.save_state(path / "obs_wrapper")
-        self._act_wrapper.save_state(path / "act_wrapper")
-
-    @override
-    def load_state(self, path: Path) -> None:
-        """Load what :meth:`save_state` wrote."""
-        self.env.load_state(path / "env")
-        self._obs_wrapper.load_state(path / "obs_wrapper")
-        self._act_wrapper.load_state(path / "act_wrapper")
+    def _hooked_parts(self) -> Iterable[tuple[str, HookedPart]]:
+        return (
+            ("env", self.env),
+            ("obs_wrapper", self._obs_wrapper),
+            ("act_wrapper", self._act_wrapper),
+        )
 
 
-class SensorWrapper(Sensor[W], Generic[T, W]):
+class SensorWrapper(PartsForwardingMixin, Sensor[W], Generic[T, W]):
     """A sensor whose readings pass through a wrapper.
 
-    On disk, ``save_state(path)`` creates the directory ``path`` holding ``sensor``
-    and ``wrapper`` entries.
+    Hooks reach the sensor, then the wrapper. On disk, ``save_state(path)`` creates
+    the directory ``path`` holding ``sensor`` and ``wrapper`` entries.
     """
 
     def __init__(self, sensor: Sensor[T], wrapper: Wrapper[T, W] | Callable[[T], W]):
@@ -183,54 +143,15 @@ class SensorWrapper(Sensor[W], Generic[T, W]):
         return self._wrapper(self.sensor.read())
 
     @override
-    def setup(self) -> None:
-        """Set up the sensor, then the wrapper."""
-        self.sensor.setup()
-        self._wrapper.setup()
-
-    @override
-    def teardown(self) -> None:
-        """Tear down the sensor, then the wrapper."""
-        self.sensor.teardown()
-        self._wrapper.teardown()
-
-    @override
-    def on_paused(self) -> None:
-        """Tell the sensor, then the wrapper, that the system paused."""
-        super().on_paused()
-        self.sensor.on_paused()
-        self._wrapper.on_paused()
-
-    @override
-    def on_resumed(self) -> None:
-        """Tell the sensor, then the wrapper, that the system resumed."""
-        super().on_resumed()
-        self.sensor.on_resumed()
-        self._wrapper.on_resumed()
-
-    @override
-    def save_state(self, path: Path) -> None:
-        """Create ``path``; save to ``path/sensor`` and ``path/wrapper``.
-
-        Raises:
-            FileExistsError: If ``path`` already exists.
-        """
-        path.mkdir()
-        self.sensor.save_state(path / "sensor")
-        self._wrapper.save_state(path / "wrapper")
-
-    @override
-    def load_state(self, path: Path) -> None:
-        """Load the sensor and the wrapper from what :meth:`save_state` wrote."""
-        self.sensor.load_state(path / "sensor")
-        self._wrapper.load_state(path / "wrapper")
+    def _hooked_parts(self) -> Iterable[tuple[str, HookedPart]]:
+        return (("sensor", self.sensor), ("wrapper", self._wrapper))
 
 
-class ActuatorWrapper(Actuator[W], Generic[T, W]):
+class ActuatorWrapper(PartsForwardingMixin, Actuator[W], Generic[T, W]):
     """An actuator whose actions pass through a wrapper first.
 
-    Forwards ``on_paused`` and ``teardown`` to the wrapped actuator, so it can
-    release held inputs (see :class:`~pamiq_core.interaction.modular_env.Actuator`).
+    Hooks reach the actuator, then the wrapper: ``on_paused`` and ``teardown`` too,
+    so the actuator can release held inputs (see :class:`~pamiq_core.interaction.modular_env.Actuator`).
     On disk, ``save_state(path)`` creates the directory ``path`` holding
     ``actuator`` and ``wrapper`` entries.
     """
@@ -248,44 +169,5 @@ class ActuatorWrapper(Actuator[W], Generic[T, W]):
         self.actuator.operate(self._wrapper(action))
 
     @override
-    def setup(self) -> None:
-        """Set up the actuator, then the wrapper."""
-        self.actuator.setup()
-        self._wrapper.setup()
-
-    @override
-    def teardown(self) -> None:
-        """Tear down the actuator, then the wrapper."""
-        self.actuator.teardown()
-        self._wrapper.teardown()
-
-    @override
-    def on_paused(self) -> None:
-        """Tell the actuator, then the wrapper, that the system paused."""
-        super().on_paused()
-        self.actuator.on_paused()
-        self._wrapper.on_paused()
-
-    @override
-    def on_resumed(self) -> None:
-        """Tell the actuator, then the wrapper, that the system resumed."""
-        super().on_resumed()
-        self.actuator.on_resumed()
-        self._wrapper.on_resumed()
-
-    @override
-    def save_state(self, path: Path) -> None:
-        """Create ``path``; save to ``path/actuator`` and ``path/wrapper``.
-
-        Raises:
-            FileExistsError: If ``path`` already exists.
-        """
-        path.mkdir()
-        self.actuator.save_state(path / "actuator")
-        self._wrapper.save_state(path / "wrapper")
-
-    @override
-    def load_state(self, path: Path) -> None:
-        """Load the actuator and the wrapper from what :meth:`save_state` wrote."""
-        self.actuator.load_state(path / "actuator")
-        self._wrapper.load_state(path / "wrapper")
+    def _hooked_parts(self) -> Iterable[tuple[str, HookedPart]]:
+        return (("actuator", self.actuator), ("wrapper", self._wrapper))
