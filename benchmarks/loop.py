@@ -27,7 +27,7 @@ from typing import Any
 
 from _machine import describe_machine
 from pamiq_core import Agent, Environment, Interaction, Trainer
-from pamiq_core.launcher import DEFAULT_SWITCH_INTERVAL
+from pamiq_core.realtime import DEFAULT_SWITCH_INTERVAL
 from pamiq_core.state_persistence import StateStore
 from pamiq_core.thread import ThreadTypes
 from pamiq_core.thread.threads import ControlThread, InferenceThread, TrainingThread

@@ -18,7 +18,7 @@ import pamiq_core
 from pamiq_core import LaunchConfig, launch, time
 from pamiq_core.console.system_status import SystemStatus
 from pamiq_core.console.web_api import WebApiClient
-from pamiq_core.launcher import DEFAULT_SWITCH_INTERVAL
+from pamiq_core.realtime import DEFAULT_SWITCH_INTERVAL
 from pamiq_core.state_persistence import (
     MANIFEST_NAME,
     find_latest_state,

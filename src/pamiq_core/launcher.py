@@ -5,7 +5,6 @@ import logging
 import math
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from pamiq_core.data import DataBuffer, DataUsersDict
 from pamiq_core.interaction import Interaction
 from pamiq_core.metrics import Metrics
 from pamiq_core.model import TrainingModel, TrainingModelsDict
+from pamiq_core.realtime import DEFAULT_SWITCH_INTERVAL, runtime_settings
 from pamiq_core.state_persistence import (
     StatesKeeper,
     StateStore,
@@ -38,9 +38,6 @@ logger = logging.getLogger(__name__)
 
 LATEST = "latest"
 """``saved_state_path`` value that resumes from the newest complete snapshot."""
-
-DEFAULT_SWITCH_INTERVAL = 0.0005
-"""Seconds a thread may hold the GIL before another may take it (Python: 0.005)."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +244,7 @@ def _run(system: _System, config: LaunchConfig) -> None:
     logger.info("Launching AMI system...")
     control_error: BaseException | None = None
     error: BaseException | None = None
-    with _runtime_settings(config):
+    with runtime_settings(config.switch_interval, config.torch_num_threads):
         try:
             logger.info(f"Setting time scale to {config.time_scale}")
             time.set_time_scale(config.time_scale)
@@ -302,29 +299,6 @@ def _load_saved_state(state_store: StateStore, config: LaunchConfig) -> None:
     if manifest is not None and "note" in manifest:
         logger.warning(f"The state '{path}' was saved {manifest['note']}.")
     state_store.load_state(path)
-
-
-@contextmanager
-def _runtime_settings(config: LaunchConfig) -> Generator[None]:
-    """Apply the interpreter and torch settings of ``config``, then restore them."""
-    previous_switch_interval = sys.getswitchinterval()
-    if config.switch_interval is not None:
-        sys.setswitchinterval(config.switch_interval)
-    torch = sys.modules.get("torch")
-    previous_torch_threads: int | None = None
-    if torch is not None and config.torch_num_threads is not None:
-        previous_torch_threads = torch.get_num_threads()
-        threads = config.torch_num_threads
-        if threads == "auto":
-            threads = max(1, (os.cpu_count() or 1) - 1)
-        torch.set_num_threads(threads)
-        logger.info(f"Torch uses {threads} intra-op thread(s) while running.")
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous_switch_interval)
-        if torch is not None and previous_torch_threads is not None:
-            torch.set_num_threads(previous_torch_threads)
 
 
 @contextmanager
