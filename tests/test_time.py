@@ -221,7 +221,7 @@ class TestState:
             "scaled_anchor_monotonic": controller.monotonic(),
             "scaled_anchor_perf_counter": controller.perf_counter(),
         }
-        assert state["scaled_anchor_time"] == controller._scaled_anchor_time
+        assert state["scaled_anchor_time"] == controller._anchors.scaled_time
 
     def test_reading_the_state_never_moves_time(
         self, controller: TimeController

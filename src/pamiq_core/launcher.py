@@ -6,7 +6,8 @@ import math
 import os
 import signal
 import threading
-from collections.abc import Callable, Generator, Mapping
+import time as std_time
+from collections.abc import Callable, Generator, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,19 @@ class LaunchConfig:
             applied only if torch is imported. ``"auto"`` leaves one CPU core to
             the inference thread (the core count minus one, at least one); None
             leaves torch's setting alone.
+        shutdown_timeout: Real seconds the background threads get to stop after a
+            shutdown. A thread still running then (a hung trainer, an agent stuck
+            in a call) is left behind: the final snapshot leaves out the parts it
+            owns (the manifest says which and why) and :func:`launch` raises
+            :class:`ShutdownTimeoutError` naming it.
+        max_failed_saves_in_a_row: After this many failed saves in a row the
+            system stops and :func:`launch` raises the failure. None (the
+            default) logs and counts every failed save and runs on.
+        skip_saved_after_error: With ``saved_state_path="latest"``, also pass over
+            snapshots saved after an error (the final save of a failed run).
+        web_api_required: Refuse to start (raise ``OSError``) when the web API
+            cannot listen on its address, for example because another system
+            uses the port. False logs a warning and runs without the API.
     """
 
     states_dir: str | Path = Path("./states")
@@ -86,6 +100,10 @@ class LaunchConfig:
     web_api_token: str | None = None
     switch_interval: float | None = DEFAULT_SWITCH_INTERVAL
     torch_num_threads: int | Literal["auto"] | None = "auto"
+    shutdown_timeout: float = 30.0
+    max_failed_saves_in_a_row: int | None = None
+    skip_saved_after_error: bool = False
+    web_api_required: bool = True
 
     def __post_init__(self) -> None:
         """Check every value before anything starts.
@@ -102,10 +120,17 @@ class LaunchConfig:
             "max_attempts_to_pause_all_threads",
             "max_uptime",
             "log_tick_time_statistics_interval",
+            "shutdown_timeout",
         ):
             value = getattr(self, name)
             if not value >= 0:
                 raise ValueError(f"{name} must be non-negative, got {value!r}.")
+        failed = cast(object, self.max_failed_saves_in_a_row)  # checked as given
+        if failed is not None and not (isinstance(failed, int) and failed >= 1):
+            raise ValueError(
+                "max_failed_saves_in_a_row must be a positive int or None, got "
+                f"{failed!r}."
+            )
         if self.switch_interval is not None and not self.switch_interval > 0:
             raise ValueError(
                 f"switch_interval must be positive or None, got {self.switch_interval!r}."
@@ -143,10 +168,15 @@ def launch(
     thread. It returns after a shutdown (the web API's, ``max_uptime``, or Ctrl-C),
     having saved a final snapshot.
 
-    If any thread raises, every thread stops, the final snapshot is saved once they
-    all have (its manifest notes the error), and the original exception is raised
-    here. A second Ctrl-C while shutting down exits the process at once; snapshots
-    are written atomically, so none is left half-written.
+    SIGTERM (``docker stop``, systemd, Kubernetes) shuts down like Ctrl-C, with a
+    final save. If any thread raises, every thread stops, the final snapshot is
+    saved once they all have (its manifest notes the error), and the original
+    exception is raised here; when several threads failed, the error raised is an
+    :class:`ExceptionGroup` holding them all that is also an instance of the first
+    one's type (where Python allows it). Threads get ``shutdown_timeout`` seconds
+    to stop; see :class:`ShutdownTimeoutError`. A second Ctrl-C or SIGTERM while
+    shutting down exits the process at once; snapshots are written atomically, so
+    none is left half-written.
 
     Args:
         interaction: The agent and environment.
@@ -158,6 +188,10 @@ def launch(
     Raises:
         TypeError: If ``config`` has unknown keys.
         ValueError: If a config value is out of range.
+        OSError: If the web API cannot listen on its address (another system
+            may use the port) and ``web_api_required`` is True.
+        ShutdownTimeoutError: If a thread did not stop within
+            ``shutdown_timeout`` seconds of the shutdown.
     """
     config = _as_launch_config(config)
     system = _build_system(interaction, models, buffers, trainers, config)
@@ -225,6 +259,8 @@ def _build_system(
         web_api_command_queue_size=config.web_api_command_queue_size,
         web_api_token=config.web_api_token,
         metrics=metrics.snapshot,
+        max_failed_saves_in_a_row=config.max_failed_saves_in_a_row,
+        web_api_required=config.web_api_required,
     )
     metrics.system = control.system_stats
     metrics.status = control.system_status
@@ -239,18 +275,36 @@ def _build_system(
     return _System(training_models, state_store, control, inference, training, metrics)
 
 
+_PARTS_OF_THREAD = {
+    ThreadTypes.INFERENCE: ("interaction",),
+    ThreadTypes.TRAINING: ("models", "data", "trainers"),
+}
+"""The snapshot parts each background thread uses while it runs."""
+
+
+class ShutdownTimeoutError(RuntimeError):
+    """A thread did not stop within ``LaunchConfig.shutdown_timeout`` of a shutdown.
+
+    The final snapshot left out the parts that thread uses. The thread is left
+    running in the background (it is a daemon thread: it does not keep the process
+    alive).
+    """
+
+
 def _run(system: _System, config: LaunchConfig) -> None:
     """Run the threads until shutdown, then stop them all and save."""
-    logger.info("Launching AMI system...")
+    logger.info("Launching the system...")
     control_error: BaseException | None = None
-    error: BaseException | None = None
+    errors: list[BaseException] = []
     with runtime_settings(config.switch_interval, config.torch_num_threads):
         try:
+            system.control.open_web_api()  # a busy port stops us before anything runs
             logger.info(f"Setting time scale to {config.time_scale}")
             time.set_time_scale(config.time_scale)
             system.inference.start()
             system.training.start()
-            system.control.run()
+            with _shutdown_on_sigterm(system.control):
+                system.control.run()
         except KeyboardInterrupt:
             logger.info("Keyboard Interrupt detected, shutting down system")
         except Exception as e:
@@ -259,13 +313,20 @@ def _run(system: _System, config: LaunchConfig) -> None:
         finally:
             with _exit_on_second_interrupt():
                 system.control.shutdown()
-                _join(system.inference, system.training)
+                stuck = _join(
+                    (system.inference, system.training), config.shutdown_timeout
+                )
                 time.resume()
                 time.set_time_scale(1.0)
-                error = _first_error(control_error, system.inference, system.training)
-                _save_final_state(system.state_store, error)
-    if error is not None:
-        raise error
+                found = [
+                    *(t.exception for t in (system.inference, system.training)),
+                    control_error,
+                    *(_timeout_error(t, config.shutdown_timeout) for t in stuck),
+                ]
+                errors = [e for e in found if e is not None]
+                _save_final_state(system, errors, stuck)
+    if errors:
+        raise _combine(errors)
 
 
 def _as_launch_config(config: Mapping[str, Any] | LaunchConfig | None) -> LaunchConfig:
@@ -287,7 +348,10 @@ def _load_saved_state(state_store: StateStore, config: LaunchConfig) -> None:
     if path is None:
         return
     if str(path) == LATEST:
-        path = find_latest_state(state_store.states_dir)
+        path = find_latest_state(
+            state_store.states_dir,
+            skip_saved_after_error=config.skip_saved_after_error,
+        )
         if path is None:
             logger.info(
                 f"No complete saved state in '{state_store.states_dir}'; "
@@ -302,58 +366,141 @@ def _load_saved_state(state_store: StateStore, config: LaunchConfig) -> None:
 
 
 @contextmanager
+def _shutdown_on_sigterm(control: ControlThread) -> Generator[None]:
+    """While the control loop runs, make SIGTERM a clean shutdown (final save)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def shut_down(signum: int, frame: FrameType | None) -> None:
+        logger.info("SIGTERM received: shutting down with a final save.")
+        control.shutdown()
+
+    previous = signal.signal(signal.SIGTERM, shut_down)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
 def _exit_on_second_interrupt() -> Generator[None]:
-    """While shutting down, make Ctrl-C end the process at once."""
+    """While shutting down, make Ctrl-C or SIGTERM end the process at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def exit_now(signum: int, frame: FrameType | None) -> None:
-        logger.warning("Second interrupt: exiting now without a final save.")
-        os._exit(130)
+        name = signal.Signals(signum).name
+        logger.warning(f"{name} while shutting down: exiting now without a final save.")
+        os._exit(128 + signum)
 
-    previous = signal.signal(signal.SIGINT, exit_now)
+    previous = {
+        signum: signal.signal(signum, exit_now)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _join(*threads: BackgroundThread) -> None:
+def _join(
+    threads: Iterable[BackgroundThread], timeout: float
+) -> list[BackgroundThread]:
+    """Wait until every thread ended or ``timeout`` real seconds passed.
+
+    Returns:
+        The threads still running at the deadline.
+    """
+    deadline = std_time.monotonic() + timeout
+    threads = list(threads)
     for thread in threads:
-        while True:
-            thread.join(timeout=10.0)
-            if not thread.is_alive():
+        while thread.is_alive():
+            remaining = deadline - std_time.monotonic()
+            if remaining <= 0:
                 break
-            logger.info(
-                f"Waiting for the {thread.thread_name} thread to finish its current "
-                "step (press Ctrl-C again to exit at once)..."
-            )
+            thread.join(timeout=min(remaining, 10.0))
+            if thread.is_alive() and remaining > 10.0:
+                logger.info(
+                    f"Waiting for the {thread.thread_name} thread to finish its "
+                    f"current step, at most {deadline - std_time.monotonic():.0f} s "
+                    "more (press Ctrl-C again to exit at once)..."
+                )
+    return [thread for thread in threads if thread.is_alive()]
 
 
-def _first_error(
-    control_error: BaseException | None, *threads: BackgroundThread
-) -> BaseException | None:
-    """The error to raise from :func:`launch`: a thread's, else the control's."""
-    errors = [t.exception for t in threads if t.exception is not None]
-    if control_error is not None:
-        errors.append(control_error)
-    if not errors:
-        return None
+def _timeout_error(thread: BackgroundThread, timeout: float) -> ShutdownTimeoutError:
+    parts = list(_PARTS_OF_THREAD.get(thread.THREAD_TYPE, ()))
+    doing = thread.describe_activity()
+    stack = thread.stack()
+    logger.error(
+        f"The {thread.thread_name} thread did not stop within {timeout} s of the "
+        f"shutdown; it was {doing}. Its stack:\n{stack}"
+    )
+    return ShutdownTimeoutError(
+        f"The {thread.thread_name} thread did not stop within {timeout} s of the "
+        f"shutdown (shutdown_timeout); it was {doing}. The final snapshot left out "
+        f"the parts it uses, {parts}."
+    )
+
+
+def _combine(errors: list[BaseException]) -> BaseException:
+    """One error to raise for all of ``errors``, catchable as the first one's type.
+
+    With several errors, an :class:`ExceptionGroup` holding them all, of a class
+    that also derives from the first error's type; where Python cannot combine
+    the two types (``OSError`` and a few others), the first error with the
+    others attached as notes.
+    """
     first = errors[0]
+    if len(errors) == 1:
+        return first
+    message = f"{len(errors)} errors stopped the system; the first: {first!r}"
+    if isinstance(first, Exception) and all(isinstance(e, Exception) for e in errors):
+        try:
+            group_type = type(
+                f"SystemFailure[{type(first).__name__}]",
+                (ExceptionGroup, type(first)),
+                {"__init__": _init_group, "__module__": __name__},
+            )
+        except TypeError:
+            pass  # instance layouts that cannot be combined
+        else:
+            group = group_type(message, cast(list[Exception], errors))
+            group.__cause__ = first
+            return group
     for other in errors[1:]:
         first.add_note(f"Another thread also failed: {other!r}")
     return first
 
 
-def _save_final_state(state_store: StateStore, error: BaseException | None) -> None:
+def _init_group(self: BaseException, *args: object) -> None:
+    """``ExceptionGroup`` does its work in ``__new__``; skip the other base's init."""
+
+
+def _save_final_state(
+    system: _System, errors: list[BaseException], stuck: list[BackgroundThread]
+) -> None:
     logger.info("Saving final system state")
-    note = None if error is None else f"after an error: {error!r}"
+    note = None if not errors else f"after an error: {errors[0]!r}"
+    skip = {
+        part: f"the {thread.thread_name} thread did not stop"
+        for thread in stuck
+        for part in _PARTS_OF_THREAD.get(thread.THREAD_TYPE, ())
+    }
     try:
-        path = state_store.save_state(note=note)
+        path = system.state_store.save_state(
+            note=note, skip=skip, after_error=bool(errors)
+        )
     except Exception as e:
-        if error is None:
+        if not errors:
             raise
         logger.exception(f"Could not save the final state: {e}")
         return
     logger.info(f"Final state saved to '{path}'")
+    keeper = system.control.states_keeper
+    if keeper is not None:
+        keeper.append(path)
+        keeper.cleanup()

@@ -166,6 +166,10 @@ class SystemStats:
         """Pamiq ``time.time()`` and real ``time.perf_counter()`` at the start."""
         self.last_save: tuple[str, float] | None = None
         """Path of the latest snapshot and when it was written (Unix time)."""
+        self.failed_saves = 0
+        """How many saves failed."""
+        self.last_save_failure: tuple[str | None, str, float] | None = None
+        """Path, message and Unix time of the latest failed save."""
 
     def start(self) -> None:
         """Record that the system starts now."""
@@ -174,6 +178,11 @@ class SystemStats:
     def record_save(self, path: object) -> None:
         """Record that a snapshot was written to ``path`` just now."""
         self.last_save = (str(path), time.fixed_time())
+
+    def record_save_failure(self, path: str | None, message: str) -> None:
+        """Record that a save into ``path`` failed just now, saying why."""
+        self.last_save_failure = (path, message, time.fixed_time())
+        self.failed_saves += 1
 
     def summary(self) -> dict[str, Any]:
         """Uptime in pamiq and real seconds (None before the start) and the last save.

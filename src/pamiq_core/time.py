@@ -19,7 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypedDict, TypeVar
 
-from pamiq_core.state_persistence import PersistentStateMixin, load_pickle, save_pickle
+from pamiq_core._persistent_state import (
+    PersistentStateMixin,
+    load_pickle,
+    save_pickle,
+)
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -125,26 +129,6 @@ class TimeController(PersistentStateMixin):
             scaled_monotonic=scaled[2],
         )
         self._changed.notify_all()
-
-    @property
-    def _is_paused(self) -> bool:
-        return self._anchors.is_paused
-
-    @property
-    def _time_scale(self) -> float:
-        return self._anchors.time_scale
-
-    @property
-    def _scaled_anchor_time(self) -> float:
-        return self._anchors.scaled_time
-
-    @property
-    def _scaled_anchor_perf_counter(self) -> float:
-        return self._anchors.scaled_perf_counter
-
-    @property
-    def _scaled_anchor_monotonic(self) -> float:
-        return self._anchors.scaled_monotonic
 
     def is_paused(self) -> bool:
         """Whether the clocks are paused."""

@@ -5,12 +5,18 @@ Commands flow one way, from the control thread to the background threads, throug
 way, through one :class:`ThreadStatus` per background thread (written only by that
 thread). Both are built on :class:`threading.Event`, so readers in other threads need
 no further locking.
+
+Pauses are numbered. Each :meth:`ThreadController.pause` starts a new pause request, and
+a thread acknowledges the request it saw when it reports paused. The control thread
+waits for every thread to acknowledge *this* request, so a "paused" flag left over from
+an earlier pause, set by a thread that has not yet woken from it, never passes for a
+new acknowledgement (that mistake let a snapshot be written while a step ran).
 """
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from .thread_types import ThreadTypes
 
@@ -43,6 +49,7 @@ class ThreadController:
         self._resume_event = threading.Event()
         self._shutdown_event = threading.Event()
         self._command_event = threading.Event()  # set while paused or shut down
+        self._pause_request = 0
         self._resume_event.set()
 
     @property
@@ -69,8 +76,17 @@ class ThreadController:
         """
         if self.is_shutdown():
             raise RuntimeError("ThreadController must be activated before pause().")
+        self._pause_request += 1  # published before the event: readers see it first
         self._resume_event.clear()
         self._command_event.set()
+
+    def pause_request(self) -> int:
+        """The number of the latest pause request (0 before the first pause).
+
+        A background thread reports it with its paused status, so the control thread
+        can tell an acknowledgement of this pause from one of an earlier pause.
+        """
+        return self._pause_request
 
     def is_resume(self) -> bool:
         """Whether threads may run."""
@@ -141,6 +157,7 @@ class ReadOnlyController:
         self.wait_for_resume = controller.wait_for_resume
         self.wait_for_shutdown = controller.wait_for_shutdown
         self.wait_for_command = controller.wait_for_command
+        self.pause_request = controller.pause_request
 
 
 class ControllerCommandHandler:
@@ -192,19 +209,32 @@ class ThreadStatus:
         """Start running, with no exception."""
         self._paused_event = threading.Event()
         self._exception_event = threading.Event()
+        self._acknowledged_request: int | None = None
 
     @property
     def read_only(self) -> "ReadOnlyThreadStatus":
         """A view of this status without mutators."""
         return ReadOnlyThreadStatus(self)
 
-    def pause(self) -> None:
-        """Report that the thread is paused."""
+    def pause(self, request: int | None = None) -> None:
+        """Report that the thread is paused.
+
+        Args:
+            request: The pause request this acknowledges
+                (:meth:`ThreadController.pause_request`); None acknowledges none in
+                particular, for code that does not number its pauses.
+        """
+        self._acknowledged_request = request
         self._paused_event.set()
 
     def resume(self) -> None:
         """Report that the thread runs again."""
         self._paused_event.clear()
+        self._acknowledged_request = None
+
+    def is_paused_for(self, request: int) -> bool:
+        """Whether the thread reports paused for pause request ``request``."""
+        return self._paused_event.is_set() and self._acknowledged_request == request
 
     def is_pause(self) -> bool:
         """Whether the thread reports being paused."""
@@ -236,6 +266,7 @@ class ReadOnlyThreadStatus:
         self.is_resume = status.is_resume
         self.wait_for_pause = status.wait_for_pause
         self.is_exception_raised = status.is_exception_raised
+        self.is_paused_for = status.is_paused_for
 
 
 class ThreadStatusesMonitor:
@@ -246,23 +277,40 @@ class ThreadStatusesMonitor:
         self._statuses = dict(statuses)
         self._logger = logging.getLogger(f"{__name__}.{type(self).__name__}")
 
-    def wait_for_all_threads_pause(self, timeout: float) -> bool:
+    def wait_for_all_threads_pause(
+        self,
+        timeout: float,
+        request: int | None = None,
+        *,
+        between_waits: Callable[[], bool] | None = None,
+    ) -> bool:
         """Wait, at most ``timeout`` seconds in total, until every thread is paused.
 
         Gives up early if a thread has died of an exception, since it will never
         report paused. Logs an error naming each thread that did not pause.
+
+        Args:
+            timeout: Seconds to wait in total.
+            request: The pause request each thread must acknowledge
+                (:meth:`ThreadController.pause_request`); None accepts any paused
+                report, as PAMIQ-Core 0.6 did.
+            between_waits: Called every few milliseconds while waiting (the control
+                thread answers commands there); returning False gives up at once,
+                without logging.
         """
         deadline = time.monotonic() + timeout
         pending = dict(self._statuses)
         while pending:
             for thread_type, status in list(pending.items()):
-                if status.is_pause():
+                if _is_paused(status, request):
                     del pending[thread_type]
             dead = [t for t, s in pending.items() if s.is_exception_raised()]
             remaining = deadline - time.monotonic()
             if not pending or dead or remaining <= 0:
                 break
-            next(iter(pending.values())).wait_for_pause(min(remaining, 0.05))
+            if between_waits is not None and not between_waits():
+                return False
+            _wait_for_any_report(pending.values(), min(remaining, 0.005))
         for thread_type, status in pending.items():
             if status.is_exception_raised():
                 self._logger.error(
@@ -288,10 +336,35 @@ class ThreadStatusesMonitor:
                 raised = True
         return raised
 
-    def check_all_threads_paused(self) -> bool:
-        """Whether every thread reports paused (True when there are none)."""
-        return all(status.is_pause() for status in self._statuses.values())
+    def check_all_threads_paused(self, request: int | None = None) -> bool:
+        """Whether every thread reports paused (True when there are none).
+
+        With ``request``, only acknowledgements of that pause request count.
+        """
+        return all(_is_paused(s, request) for s in self._statuses.values())
 
     def check_any_threads_paused(self) -> bool:
         """Whether any thread reports paused."""
         return any(status.is_pause() for status in self._statuses.values())
+
+
+def _is_paused(status: ReadOnlyThreadStatus, request: int | None) -> bool:
+    if request is None:
+        return status.is_pause()
+    return status.is_paused_for(request)
+
+
+def _wait_for_any_report(
+    pending: Iterable[ReadOnlyThreadStatus], timeout: float
+) -> None:
+    """Wait until a pending thread may have acknowledged, or ``timeout`` passes.
+
+    A thread whose flag is still set from an earlier pause is waking up and will
+    clear it before acknowledging again; waiting on its set flag would return at
+    once and spin, so wait on a thread whose flag is clear, else briefly.
+    """
+    for status in pending:
+        if not status.is_pause():
+            status.wait_for_pause(timeout)
+            return
+    time.sleep(min(timeout, 0.0005))

@@ -56,6 +56,8 @@ class TimeIntervalScheduler(Scheduler):
 
     Pamiq time stands still while the system is paused and runs faster with a larger
     time scale, and so does this scheduler. It fires at most once per ``update``.
+    If pamiq time goes back (a saved clock was loaded), the interval restarts from
+    the new time instead of waiting for the clock to catch up.
     """
 
     def __init__(
@@ -72,12 +74,18 @@ class TimeIntervalScheduler(Scheduler):
         self._interval = interval
         self._previous_run_time = time.time()
 
+    def restart(self) -> None:
+        """Count the interval from now."""
+        self._previous_run_time = time.time()
+
     def is_available(self) -> bool:
         """Whether more than ``interval`` seconds passed since the last firing."""
         return time.time() - self._previous_run_time > self._interval
 
     def update(self) -> None:
         """Fire if due, then restart the interval from now."""
+        if time.time() < self._previous_run_time:
+            self.restart()  # the clock went back: count from the new time
         super().update()
         if self.is_available():
             self._previous_run_time = time.time()

@@ -84,6 +84,8 @@ class TestConstruction:
             "web_api_command_queue_size",
             "web_api_token",
             "metrics",
+            "max_failed_saves_in_a_row",
+            "web_api_required",
         ]
         defaults = {p.name: p.default for p in parameters}
         assert defaults["web_api_address"] == ("localhost", 8391)
@@ -311,7 +313,23 @@ class TestLifetime:
                 system.stop()
             assert not is_listening(port)
 
-    def test_a_busy_port_does_not_stop_the_system(
+    def test_a_busy_port_stops_the_control_thread_with_an_error_naming_it(
+        self, store: StateStore
+    ) -> None:
+        with socket.socket() as blocker:
+            blocker.bind(("127.0.0.1", 0))
+            blocker.listen()
+            port = blocker.getsockname()[1]
+            control = ControlThread(store, web_api_address=("localhost", port))
+            system = System(control)
+            system.start().runner.join(timeout=20)
+        assert not system.runner.is_alive()
+        assert isinstance(system.error, OSError)
+        assert f"localhost:{port}" in str(system.error)
+        for thread in (system.inference, system.training):
+            thread.join(timeout=10)
+
+    def test_a_busy_port_is_only_a_warning_when_the_api_is_not_required(
         self, store: StateStore, caplog: pytest.LogCaptureFixture
     ) -> None:
         with socket.socket() as blocker:
@@ -319,11 +337,14 @@ class TestLifetime:
             blocker.listen()
             port = blocker.getsockname()[1]
             control = ControlThread(
-                store, max_uptime=0.5, web_api_address=("localhost", port)
+                store,
+                max_uptime=0.5,
+                web_api_address=("localhost", port),
+                web_api_required=False,
             )
             system = System(control)
-            with caplog.at_level(logging.ERROR):
-                system.start().runner.join(timeout=10)
+            with caplog.at_level(logging.WARNING):
+                system.start().runner.join(timeout=20)
         assert not system.runner.is_alive()
         assert system.error is None
         assert f"localhost:{port}" in caplog.text

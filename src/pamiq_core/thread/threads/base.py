@@ -1,7 +1,9 @@
 """The lifecycle every framework thread follows, and the background variant."""
 
 import logging
+import sys
 import threading
+import traceback
 from typing import ClassVar
 
 from typing_extensions import override
@@ -97,6 +99,10 @@ class BackgroundThread(Thread):
     only after the pause hooks of its components have returned, and exception raised
     when it dies. The exception itself is kept in :attr:`exception` for the launcher
     to re-raise; it does not escape to :func:`threading.excepthook`.
+
+    The thread is a daemon thread (0.6 used a plain one): a thread that does not
+    stop when told to, such as a hung trainer, does not keep the process alive
+    after :func:`~pamiq_core.launch` has given up on it.
     """
 
     def __init__(self) -> None:
@@ -109,7 +115,9 @@ class BackgroundThread(Thread):
         if self.THREAD_TYPE is ThreadTypes.CONTROL:
             raise ValueError("BackgroundThread cannot be of type 'control'.")
         self._thread = threading.Thread(
-            target=self._run_and_keep_exception, name=f"pamiq-{self.thread_name}"
+            target=self._run_and_keep_exception,
+            name=f"pamiq-{self.thread_name}",
+            daemon=True,
         )
         self._thread_status = ThreadStatus()
         self.exception: BaseException | None = None
@@ -135,9 +143,13 @@ class BackgroundThread(Thread):
 
     @override
     def on_paused(self) -> None:
-        """Report paused. Subclasses pause their components first, then call this."""
+        """Report paused. Subclasses pause their components first, then call this.
+
+        The report acknowledges the controller's current pause request: the thread
+        has not stepped since it saw the pause, and will not until a resume.
+        """
         super().on_paused()
-        self._thread_status.pause()
+        self._thread_status.pause(self._controller.pause_request())
 
     @override
     def on_resumed(self) -> None:
@@ -166,3 +178,16 @@ class BackgroundThread(Thread):
     def is_alive(self) -> bool:
         """Whether the underlying thread is running."""
         return self._thread.is_alive()
+
+    def stack(self) -> str:
+        """The thread's current call stack, formatted (empty if it is not running)."""
+        frame = sys._current_frames().get(self._thread.ident or -1)  # pyright: ignore[reportPrivateUsage]
+        return "" if frame is None else "".join(traceback.format_stack(frame))
+
+    def describe_activity(self) -> str:
+        """What the thread is doing now, in a few words, for error messages."""
+        frame = sys._current_frames().get(self._thread.ident or -1)  # pyright: ignore[reportPrivateUsage]
+        if frame is None:
+            return "not running"
+        code = frame.f_code
+        return f"in {code.co_name}() at {code.co_filename}:{frame.f_lineno}"

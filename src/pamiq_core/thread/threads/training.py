@@ -36,6 +36,7 @@ class TrainingThread(BackgroundThread):
         self._idle_wait = self.IDLE_WAIT_MIN
         self.run_stats: dict[str, RunStats] = {name: RunStats() for name in trainers}
         """Training runs per trainer, for the metrics (written by this thread)."""
+        self._running_trainer: str | None = None
 
     @override
     def on_tick(self) -> None:
@@ -48,7 +49,12 @@ class TrainingThread(BackgroundThread):
         name, trainer = self._queue[self._index]
         self._index = (self._index + 1) % len(self._queue)
         start = time.fixed_perf_counter()
-        if trainer.run():
+        self._running_trainer = name
+        try:
+            trained = trainer.run()
+        finally:
+            self._running_trainer = None
+        if trained:
             end = time.fixed_perf_counter()
             self.run_stats.setdefault(name, RunStats()).record(end - start, end)
             self._logger.debug(f"Trained {name} in {end - start:.2f} seconds")
@@ -58,6 +64,13 @@ class TrainingThread(BackgroundThread):
         self._untrained_in_a_row += 1
         if self._untrained_in_a_row >= len(self._queue):
             self._rest()
+
+    @override
+    def describe_activity(self) -> str:
+        """The running trainer, if any, and where the thread is."""
+        where = super().describe_activity()
+        name = self._running_trainer
+        return where if name is None else f"running trainer '{name}', {where}"
 
     def _rest(self) -> None:
         self._controller.wait_for_command(self._idle_wait)
