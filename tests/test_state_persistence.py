@@ -9,10 +9,10 @@ import pytest
 from pamiq_core.state_persistence import (
     MANIFEST_NAME,
     IncompleteStateError,
-    StateSaveError,
     LatestStatesKeeper,
     PeriodicSaveCondition,
     PersistentStateMixin,
+    StateSaveError,
     StatesKeeper,
     StateStore,
     find_latest_state,
@@ -126,7 +126,7 @@ class TestStateStoreSaving:
         store = StateStore(tmp_path)
         store.register("good", Text("ok"))
         store.register("bad", Exploding())
-        with pytest.raises(StateSaveError, match="part 'bad'.*disk full") as info:
+        with pytest.raises(StateSaveError, match=r"part 'bad'.*disk full") as info:
             store.save_state()
         assert isinstance(info.value.__cause__, OSError)
         assert list(tmp_path.iterdir()) == []
