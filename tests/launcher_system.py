@@ -171,7 +171,7 @@ def main() -> None:
         print("running", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
-    system.launch(states_dir=states_dir)
+    system.launch(states_dir=states_dir, shutdown_timeout=60.0)
 
 
 if __name__ == "__main__":

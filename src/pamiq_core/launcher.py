@@ -296,9 +296,9 @@ def _run(system: _System, config: LaunchConfig) -> None:
     logger.info("Launching the system...")
     control_error: BaseException | None = None
     errors: list[BaseException] = []
+    system.control.open_web_api()  # a busy port stops the launch before anything runs
     with runtime_settings(config.switch_interval, config.torch_num_threads):
         try:
-            system.control.open_web_api()  # a busy port stops us before anything runs
             logger.info(f"Setting time scale to {config.time_scale}")
             time.set_time_scale(config.time_scale)
             system.inference.start()
@@ -313,6 +313,7 @@ def _run(system: _System, config: LaunchConfig) -> None:
         finally:
             with _exit_on_second_interrupt():
                 system.control.shutdown()
+                system.control.close_web_api()
                 stuck = _join(
                     (system.inference, system.training), config.shutdown_timeout
                 )

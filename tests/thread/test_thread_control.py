@@ -266,3 +266,63 @@ class TestThreadStatusesMonitor:
             assert monitor.check_exception_raised()
         assert "An exception has occurred in the 'training' thread." in caplog.text
         assert "'inference'" not in caplog.text
+
+
+class TestNumberedPauses:
+    def test_each_pause_is_a_new_request(self) -> None:
+        controller = ThreadController()
+        assert controller.pause_request() == 0
+        controller.pause()
+        controller.resume()
+        controller.pause()
+        assert controller.pause_request() == 2
+        assert controller.read_only.pause_request == controller.pause_request
+
+    def test_a_status_acknowledges_the_request_it_saw(self) -> None:
+        status = ThreadStatus()
+        status.pause(3)
+        assert status.is_paused_for(3)
+        assert not status.is_paused_for(4)
+        status.resume()
+        assert not status.is_paused_for(3)
+        assert status.read_only.is_paused_for == status.is_paused_for
+
+    def test_a_stale_acknowledgement_does_not_pass_for_a_new_pause(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A thread still flagged paused from pause 1 has not acknowledged pause 2."""
+        inference, training, monitor = statuses()
+        inference.pause(1)
+        training.pause(1)
+        assert monitor.check_all_threads_paused(1)
+        assert not monitor.check_all_threads_paused(2)
+        with caplog.at_level(logging.ERROR):
+            assert not monitor.wait_for_all_threads_pause(0.05, 2)
+
+    def test_the_wait_ends_when_every_thread_acknowledged_this_request(self) -> None:
+        inference, training, monitor = statuses()
+        inference.pause(1)  # stale, from the previous pause
+        training.pause(2)
+        acknowledged = threading.Event()
+
+        def wake_and_acknowledge() -> None:
+            inference.resume()
+            inference.pause(2)
+            acknowledged.set()
+
+        start(wake_and_acknowledge)
+        assert monitor.wait_for_all_threads_pause(30.0, 2)
+        assert acknowledged.is_set()
+
+    def test_between_waits_can_cancel_the_wait(self) -> None:
+        _, _, monitor = statuses()
+        calls: list[int] = []
+
+        def cancel_on_third_call() -> bool:
+            calls.append(1)
+            return len(calls) < 3
+
+        assert not monitor.wait_for_all_threads_pause(
+            30.0, 1, between_waits=cancel_on_third_call
+        )
+        assert len(calls) == 3

@@ -1,4 +1,5 @@
 import logging
+import threading
 import time as std_time
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +9,7 @@ from unittest import mock
 import pytest
 
 from pamiq_core import time
+from pamiq_core.console.web_api import ControlCommands
 from pamiq_core.state_persistence import LatestStatesKeeper, StateStore
 from pamiq_core.thread import ThreadStatus, ThreadTypes
 from pamiq_core.thread.threads import ControlThread
@@ -132,6 +134,129 @@ class TestSaveState:
         control = make_control(store, max_attempts_to_pause_all_threads=0)
         control.save_state()
         assert list(store.states_dir.iterdir()) == []
+
+
+class TestFailedSave:
+    def test_is_counted_kept_and_the_system_runs_on(
+        self, store: StateStore, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        class FullDisk:
+            def save_state(self, path: Path) -> None:
+                raise OSError(28, "No space left on device", str(path))
+
+            def load_state(self, path: Path) -> None:
+                pass
+
+        store.register("probe", FullDisk())  # type: ignore[arg-type]
+        keeper = mock.Mock(spec=LatestStatesKeeper)
+        control = make_control(store, states_keeper=keeper)
+        running = System(control).start()
+        try:
+            with caplog.at_level(logging.ERROR):
+                control.save_state()
+                control.save_state()
+            assert control.system_stats.failed_saves == 2
+            failure = control.system_stats.last_save_failure
+            assert failure is not None
+            assert "part 'probe'" in failure[1]
+            assert "No space left on device" in str(control.last_save_error)
+            assert control.last_saved_state_path is None
+            keeper.append.assert_not_called()
+            assert control.is_running()
+            assert control.controller.is_resume()
+            assert not time.is_paused()
+            assert "2 in a row" in caplog.text
+        finally:
+            running.stop()
+        assert list(store.states_dir.iterdir()) == []
+
+    def test_a_success_resets_the_count_in_a_row(self, store: StateStore) -> None:
+        failing = [True]
+
+        class Flaky:
+            def save_state(self, path: Path) -> None:
+                if failing[0]:
+                    raise OSError("flaky disk")
+
+            def load_state(self, path: Path) -> None:
+                pass
+
+        store.register("probe", Flaky())  # type: ignore[arg-type]
+        control = make_control(store, max_failed_saves_in_a_row=2)
+        running = System(control).start()
+        try:
+            control.save_state()
+            failing[0] = False
+            control.save_state()
+            failing[0] = True
+            control.save_state()
+            assert control.is_running()
+            control.save_state()
+            assert not control.is_running()
+        finally:
+            running.stop()
+
+
+class TestPauseWhileCommandsArrive:
+    def test_a_shutdown_cancels_a_pending_pause(self, store: StateStore) -> None:
+        control = make_control(store, timeout_for_all_threads_pause=60.0)
+        running = System(control)
+        running.training.release_pause_hook.clear()  # the trainer will not pause
+        running.start()
+        try:
+            server = FakeServer([])
+            control._web_api_server = server  # type: ignore[assignment]
+            pausing = threading.Thread(
+                target=lambda: results.append(control.try_pause())
+            )
+            results: list[bool] = []
+            pausing.start()
+            running.training.in_pause_hook.wait(30)
+            server.commands.append(ControlCommands.SHUTDOWN)
+            pausing.join(timeout=30)
+            assert results == [False]
+            assert not control.is_running()
+        finally:
+            running.training.release_pause_hook.set()
+            running.stop()
+
+    def test_a_resume_cancels_a_pending_pause_and_leaves_the_system_running(
+        self, store: StateStore
+    ) -> None:
+        control = make_control(store, timeout_for_all_threads_pause=60.0)
+        running = System(control)
+        running.training.release_pause_hook.clear()
+        running.start()
+        try:
+            server = FakeServer([])
+            control._web_api_server = server  # type: ignore[assignment]
+            results: list[bool] = []
+            pausing = threading.Thread(
+                target=lambda: results.append(control.try_pause())
+            )
+            pausing.start()
+            running.training.in_pause_hook.wait(30)
+            server.commands.append(ControlCommands.RESUME)
+            pausing.join(timeout=30)
+            assert results == [False]
+            assert control.controller.is_resume()
+            assert control.is_running()
+        finally:
+            running.training.release_pause_hook.set()
+            running.stop()
+
+
+class FakeServer:
+    """Stands in for the web API server: a list of commands to hand out."""
+
+    def __init__(self, commands: list[ControlCommands]) -> None:
+        self.commands = commands
+
+    def has_commands(self) -> bool:
+        return bool(self.commands)
+
+    def receive_command(self) -> ControlCommands:
+        return self.commands.pop(0)
 
 
 class TestRun:

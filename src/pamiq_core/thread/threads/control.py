@@ -456,14 +456,18 @@ class ControlThread(Thread):
         self._wakeup.wait(timeout)
         self._wakeup.clear()
 
-    @override
-    def on_finally(self) -> None:
-        super().on_finally()
-        self.shutdown()
+    def close_web_api(self) -> None:
+        """Stop serving the web API and free its port (safe to repeat)."""
         server = self._web_api_server
         if server is not None:
             self._web_api_server = None
             server.stop()
+
+    @override
+    def on_finally(self) -> None:
+        super().on_finally()
+        self.shutdown()
+        self.close_web_api()
 
     @override
     def on_paused(self) -> None:
