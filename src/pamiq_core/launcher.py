@@ -3,15 +3,9 @@
 import dataclasses
 import logging
 import math
-import os
-import signal
-import threading
-import time as std_time
-from collections.abc import Callable, Generator, Iterable, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal, cast
 
 from pamiq_core import time
@@ -20,20 +14,33 @@ from pamiq_core.interaction import Interaction
 from pamiq_core.metrics import Metrics
 from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.realtime import DEFAULT_SWITCH_INTERVAL, runtime_settings
+from pamiq_core.runtime.process_side import ProcessTrainingSide
+from pamiq_core.runtime.seam import TrainingSide
+from pamiq_core.runtime.stopping import (
+    ShutdownTimeoutError,
+    combine_errors,
+    exit_on_second_signal,
+    join_until,
+    shutdown_on_sigterm,
+    timeout_error,
+)
+from pamiq_core.runtime.thread_side import ThreadTrainingSide
 from pamiq_core.state_persistence import (
+    PersistentStateMixin,
     StatesKeeper,
     StateStore,
     find_latest_state,
     read_manifest,
 )
-from pamiq_core.thread import ThreadTypes
+from pamiq_core.thread import ReadOnlyThreadStatus, ThreadTypes
 from pamiq_core.thread.threads import (
     BackgroundThread,
     ControlThread,
     InferenceThread,
-    TrainingThread,
 )
 from pamiq_core.trainer import Trainer, TrainersDict
+
+__all__ = ["LATEST", "LaunchConfig", "ShutdownTimeoutError", "launch"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +90,13 @@ class LaunchConfig:
         web_api_required: Refuse to start (raise ``OSError``) when the web API
             cannot listen on its address, for example because another system
             uses the port. False logs a warning and runs without the API.
+        training: Where the trainers run. ``"thread"``: in one training thread
+            of this process. ``"process"``: in processes of their own (spawned),
+            one per training group, so that their Python work cannot take the
+            agent's time and groups train in parallel.
+        training_groups: With ``training="process"``, the trainers' names split
+            into groups, one process each (None: one group of all). Trainers that
+            share a training model or a buffer must be in the same group.
     """
 
     states_dir: str | Path = Path("./states")
@@ -104,6 +118,8 @@ class LaunchConfig:
     max_failed_saves_in_a_row: int | None = None
     skip_saved_after_error: bool = False
     web_api_required: bool = True
+    training: Literal["thread", "process"] = "thread"
+    training_groups: Sequence[Sequence[str]] | None = None
 
     def __post_init__(self) -> None:
         """Check every value before anything starts.
@@ -143,6 +159,7 @@ class LaunchConfig:
                 "torch_num_threads must be a positive int, 'auto' or None, "
                 f"got {threads!r}."
             )
+        self._check_training()
         if self.web_api_address is not None:
             host, port = self.web_api_address
             port_value = cast(object, port)  # checked as given, whatever type
@@ -151,6 +168,30 @@ class LaunchConfig:
                     f"web_api_address port must be in 0..65535, got {port!r} "
                     f"(host {host!r})."
                 )
+
+    def _check_training(self) -> None:
+        mode = cast(object, self.training)  # checked as given
+        if mode not in TRAINING_MODES:
+            raise ValueError(
+                f"training must be one of {list(TRAINING_MODES)}, got {mode!r}."
+            )
+        groups = cast(object, self.training_groups)
+        if groups is None:
+            return
+        if mode != "process":
+            raise ValueError(
+                "training_groups needs training='process' (each group runs in a "
+                f"process of its own); training is {mode!r}."
+            )
+        if isinstance(groups, str) or not isinstance(groups, Sequence):
+            raise ValueError(
+                "training_groups must be a list of lists of trainer names, got "
+                f"{groups!r}."
+            )
+
+
+TRAINING_MODES = ("thread", "process")
+"""The values ``LaunchConfig.training`` takes."""
 
 
 def launch(
@@ -198,6 +239,7 @@ def launch(
     _load_saved_state(system.state_store, config)
     for model in system.training_models.values():
         model.sync()  # inference starts from the training parameters
+    _attach_training_side(system, config)
     _run(system, config)
 
 
@@ -206,11 +248,39 @@ class _System:
     """The wired parts of a launched system."""
 
     training_models: TrainingModelsDict
+    data_users: DataUsersDict
+    trainers: TrainersDict
+    buffers: dict[str, DataBuffer[Any, Any]]
     state_store: StateStore
+    parts: dict[str, "_Part"]
     control: ControlThread
     inference: InferenceThread
-    training: TrainingThread
     metrics: Metrics
+    training: TrainingSide | None = None
+
+    def background_threads(self) -> list[BackgroundThread]:
+        """The inference thread, then the training side's threads."""
+        training = (
+            [] if self.training is None else list(self.training.threads().values())
+        )
+        return [self.inference, *training]
+
+
+class _Part(PersistentStateMixin):
+    """A snapshot part whose owner changes once the training side is built.
+
+    States load into the containers of this process before the training side
+    starts; afterwards the training side says how each part is saved.
+    """
+
+    def __init__(self, target: PersistentStateMixin) -> None:
+        self.target = target
+
+    def save_state(self, path: Path) -> None:
+        self.target.save_state(path)
+
+    def load_state(self, path: Path) -> None:
+        self.target.load_state(path)
 
 
 def _build_system(
@@ -220,7 +290,7 @@ def _build_system(
     trainers: Mapping[str, Trainer],
     config: LaunchConfig,
 ) -> _System:
-    """Connect the components, register their state, create threads and metrics."""
+    """Connect the components, register their state, create the agent's threads."""
     training_models = TrainingModelsDict(models)
     data_users = DataUsersDict.from_data_buffers(buffers)
     trainers_dict = TrainersDict(trainers)
@@ -231,22 +301,23 @@ def _build_system(
 
     logger.info(f"Setting up state persistence in directory: {config.states_dir}")
     state_store = StateStore(config.states_dir, config.state_name_format)
+    parts = {
+        "models": _Part(training_models),
+        "data": _Part(data_users),
+        "trainers": _Part(trainers_dict),
+    }
     state_store.register("interaction", interaction)
-    state_store.register("models", training_models)
-    state_store.register("data", data_users)
-    state_store.register("trainers", trainers_dict)
+    for name, part in parts.items():
+        state_store.register(name, part)
     state_store.register("time", time.get_global_time_controller())
 
     inference = InferenceThread(
         interaction,
         log_tick_time_statistics_interval=config.log_tick_time_statistics_interval,
     )
-    training = TrainingThread(trainers_dict)
     metrics = Metrics(
         inference_steps=inference.step_periods,
-        trainers=training.run_stats,
         models={name: model.sync_stats for name, model in models.items()},
-        buffers=dict(buffers),
     )
     control = ControlThread(
         state_store,
@@ -265,30 +336,49 @@ def _build_system(
     metrics.system = control.system_stats
     metrics.status = control.system_status
     inference.attach_controller(control.controller)
-    training.attach_controller(control.controller)
-    control.attach_thread_statuses(
-        {
-            ThreadTypes.INFERENCE: inference.thread_status,
-            ThreadTypes.TRAINING: training.thread_status,
-        }
+    return _System(
+        training_models,
+        data_users,
+        trainers_dict,
+        dict(buffers),
+        state_store,
+        parts,
+        control,
+        inference,
+        metrics,
     )
-    return _System(training_models, state_store, control, inference, training, metrics)
 
 
-_PARTS_OF_THREAD = {
-    ThreadTypes.INFERENCE: ("interaction",),
-    ThreadTypes.TRAINING: ("models", "data", "trainers"),
-}
-"""The snapshot parts each background thread uses while it runs."""
-
-
-class ShutdownTimeoutError(RuntimeError):
-    """A thread did not stop within ``LaunchConfig.shutdown_timeout`` of a shutdown.
-
-    The final snapshot left out the parts that thread uses. The thread is left
-    running in the background (it is a daemon thread: it does not keep the process
-    alive).
-    """
+def _attach_training_side(system: _System, config: LaunchConfig) -> None:
+    """Build the training side of ``config.training`` and hand it its parts."""
+    if config.training == "process":
+        side: TrainingSide = ProcessTrainingSide(
+            system.trainers,
+            system.training_models,
+            system.data_users,
+            system.buffers,
+            config.training_groups,
+            {
+                "switch_interval": config.switch_interval,
+                "torch_num_threads": config.torch_num_threads,
+            },
+        )
+    else:
+        side = ThreadTrainingSide(
+            system.trainers, system.training_models, system.data_users, system.buffers
+        )
+    system.training = side
+    for name, part in side.state_parts().items():
+        system.parts[name].target = part
+    system.metrics.trainers = dict(side.run_stats())
+    system.metrics.buffers = dict(side.buffer_views())
+    statuses: dict[ThreadTypes | str, ReadOnlyThreadStatus] = {
+        ThreadTypes.INFERENCE: system.inference.thread_status
+    }
+    for name, thread in side.threads().items():
+        thread.attach_controller(system.control.controller)
+        statuses[name] = thread.thread_status
+    system.control.attach_thread_statuses(statuses)
 
 
 def _run(system: _System, config: LaunchConfig) -> None:
@@ -296,14 +386,14 @@ def _run(system: _System, config: LaunchConfig) -> None:
     logger.info("Launching the system...")
     control_error: BaseException | None = None
     errors: list[BaseException] = []
-    system.control.open_web_api()  # a busy port stops the launch before anything runs
+    training = system.training
+    assert training is not None
+    _start_or_refuse(system, config)
     with runtime_settings(config.switch_interval, config.torch_num_threads):
         try:
-            logger.info(f"Setting time scale to {config.time_scale}")
-            time.set_time_scale(config.time_scale)
-            system.inference.start()
-            system.training.start()
-            with _shutdown_on_sigterm(system.control):
+            for thread in system.background_threads():
+                thread.start()
+            with shutdown_on_sigterm(system.control.shutdown):
                 system.control.run()
         except KeyboardInterrupt:
             logger.info("Keyboard Interrupt detected, shutting down system")
@@ -311,23 +401,51 @@ def _run(system: _System, config: LaunchConfig) -> None:
             logger.exception(f"Error during system execution: {e}")
             control_error = e
         finally:
-            with _exit_on_second_interrupt():
+            with exit_on_second_signal():
                 system.control.shutdown()
                 system.control.close_web_api()
-                stuck = _join(
-                    (system.inference, system.training), config.shutdown_timeout
-                )
+                threads = system.background_threads()
+                stuck = join_until(threads, config.shutdown_timeout)
                 time.resume()
                 time.set_time_scale(1.0)
                 found = [
-                    *(t.exception for t in (system.inference, system.training)),
+                    *(t.exception for t in threads),
                     control_error,
-                    *(_timeout_error(t, config.shutdown_timeout) for t in stuck),
+                    *(
+                        timeout_error(t, config.shutdown_timeout, _parts_of(system, t))
+                        for t in stuck
+                    ),
                 ]
                 errors = [e for e in found if e is not None]
                 _save_final_state(system, errors, stuck)
+                training.close(config.shutdown_timeout)
     if errors:
-        raise _combine(errors)
+        raise combine_errors(errors)
+
+
+def _start_or_refuse(system: _System, config: LaunchConfig) -> None:
+    """Start the web API and the training side; on failure undo both and raise.
+
+    Nothing of the system has run yet, so a failure here saves no snapshot.
+    """
+    assert system.training is not None
+    system.control.open_web_api()
+    try:
+        logger.info(f"Setting time scale to {config.time_scale}")
+        time.set_time_scale(config.time_scale)
+        system.training.start()
+    except BaseException:
+        system.control.close_web_api()
+        system.training.close(config.shutdown_timeout)
+        time.set_time_scale(1.0)
+        raise
+
+
+def _parts_of(system: _System, thread: BackgroundThread) -> tuple[str, ...]:
+    if thread is system.inference:
+        return ("interaction",)
+    assert system.training is not None
+    return system.training.parts_of(thread)
 
 
 def _as_launch_config(config: Mapping[str, Any] | LaunchConfig | None) -> LaunchConfig:
@@ -366,121 +484,6 @@ def _load_saved_state(state_store: StateStore, config: LaunchConfig) -> None:
     state_store.load_state(path)
 
 
-@contextmanager
-def _shutdown_on_sigterm(control: ControlThread) -> Generator[None]:
-    """While the control loop runs, make SIGTERM a clean shutdown (final save)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def shut_down(signum: int, frame: FrameType | None) -> None:
-        logger.info("SIGTERM received: shutting down with a final save.")
-        control.shutdown()
-
-    previous = signal.signal(signal.SIGTERM, shut_down)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def _exit_on_second_interrupt() -> Generator[None]:
-    """While shutting down, make Ctrl-C or SIGTERM end the process at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def exit_now(signum: int, frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        logger.warning(f"{name} while shutting down: exiting now without a final save.")
-        os._exit(128 + signum)
-
-    previous = {
-        signum: signal.signal(signum, exit_now)
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def _join(
-    threads: Iterable[BackgroundThread], timeout: float
-) -> list[BackgroundThread]:
-    """Wait until every thread ended or ``timeout`` real seconds passed.
-
-    Returns:
-        The threads still running at the deadline.
-    """
-    deadline = std_time.monotonic() + timeout
-    threads = list(threads)
-    for thread in threads:
-        while thread.is_alive():
-            remaining = deadline - std_time.monotonic()
-            if remaining <= 0:
-                break
-            thread.join(timeout=min(remaining, 10.0))
-            if thread.is_alive() and remaining > 10.0:
-                logger.info(
-                    f"Waiting for the {thread.thread_name} thread to finish its "
-                    f"current step, at most {deadline - std_time.monotonic():.0f} s "
-                    "more (press Ctrl-C again to exit at once)..."
-                )
-    return [thread for thread in threads if thread.is_alive()]
-
-
-def _timeout_error(thread: BackgroundThread, timeout: float) -> ShutdownTimeoutError:
-    parts = list(_PARTS_OF_THREAD.get(thread.THREAD_TYPE, ()))
-    doing = thread.describe_activity()
-    stack = thread.stack()
-    logger.error(
-        f"The {thread.thread_name} thread did not stop within {timeout} s of the "
-        f"shutdown; it was {doing}. Its stack:\n{stack}"
-    )
-    return ShutdownTimeoutError(
-        f"The {thread.thread_name} thread did not stop within {timeout} s of the "
-        f"shutdown (shutdown_timeout); it was {doing}. The final snapshot left out "
-        f"the parts it uses, {parts}."
-    )
-
-
-def _combine(errors: list[BaseException]) -> BaseException:
-    """One error to raise for all of ``errors``, catchable as the first one's type.
-
-    With several errors, an :class:`ExceptionGroup` holding them all, of a class
-    that also derives from the first error's type; where Python cannot combine
-    the two types (``OSError`` and a few others), the first error with the
-    others attached as notes.
-    """
-    first = errors[0]
-    if len(errors) == 1:
-        return first
-    message = f"{len(errors)} errors stopped the system; the first: {first!r}"
-    if isinstance(first, Exception) and all(isinstance(e, Exception) for e in errors):
-        try:
-            group_type = type(
-                f"SystemFailure[{type(first).__name__}]",
-                (ExceptionGroup, type(first)),
-                {"__init__": _init_group, "__module__": __name__},
-            )
-        except TypeError:
-            pass  # instance layouts that cannot be combined
-        else:
-            group = group_type(message, cast(list[Exception], errors))
-            group.__cause__ = first
-            return group
-    for other in errors[1:]:
-        first.add_note(f"Another thread also failed: {other!r}")
-    return first
-
-
-def _init_group(self: BaseException, *args: object) -> None:
-    """``ExceptionGroup`` does its work in ``__new__``; skip the other base's init."""
-
-
 def _save_final_state(
     system: _System, errors: list[BaseException], stuck: list[BackgroundThread]
 ) -> None:
@@ -489,8 +492,11 @@ def _save_final_state(
     skip = {
         part: f"the {thread.thread_name} thread did not stop"
         for thread in stuck
-        for part in _PARTS_OF_THREAD.get(thread.THREAD_TYPE, ())
+        for part in _parts_of(system, thread)
     }
+    if system.training is not None:
+        for part, reason in system.training.unsaveable_parts().items():
+            skip.setdefault(part, reason)
     try:
         path = system.state_store.save_state(
             note=note, skip=skip, after_error=bool(errors)

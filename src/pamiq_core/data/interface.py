@@ -42,6 +42,15 @@ class TimestampingQueue(Generic[T]):
         self._items.append(data)
         self._timestamps.append(time.time())
 
+    def _extend_stamped(self, items: list[T], timestamps: list[float]) -> None:
+        """Append ``items`` with the times they were collected elsewhere."""
+        self._items.extend(items)
+        self._timestamps.extend(timestamps)
+
+    def _items_and_timestamps(self) -> tuple[list[T], list[float]]:
+        """Every queued item and its timestamp, oldest first."""
+        return list(self._items), list(self._timestamps)
+
     def popleft(self) -> tuple[T, float]:
         """Remove and return the oldest item with its timestamp.
 
@@ -119,6 +128,20 @@ class DataCollector(Generic[T]):
         self._queue = TimestampingQueue[T](max_queue_size)
         self._lock = threading.RLock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The collector without its pending items and lock, to send to a process.
+
+        Pending items are the sending side's to deliver; the receiving side starts
+        with an empty queue of the same bound.
+        """
+        return {"_max_queue_size": self._max_queue_size}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a collector sent by :meth:`__getstate__`, empty."""
+        self._max_queue_size = state["_max_queue_size"]
+        self._queue = TimestampingQueue[T](self._max_queue_size)
+        self._lock = threading.RLock()
+
     def collect(self, data: T) -> None:
         """Queue ``data`` for the trainer, stamped with the current pamiq time."""
         with self._lock:
@@ -130,6 +153,14 @@ class DataCollector(Generic[T]):
         with self._lock:
             pending, self._queue = self._queue, fresh
         return pending
+
+    def _receive(self, items: list[T], timestamps: list[float]) -> None:
+        """Queue items collected in another process, keeping their timestamps.
+
+        The bound applies as to :meth:`collect`: the oldest items are dropped.
+        """
+        with self._lock:
+            self._queue._extend_stamped(items, timestamps)  # pyright: ignore[reportPrivateUsage]
 
     def _put_back(self, unused: TimestampingQueue[T]) -> None:
         """Return items taken by :meth:`_move_data` that did not reach the buffer.

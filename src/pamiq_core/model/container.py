@@ -87,6 +87,18 @@ class TrainingModelsDict(UserDict[str, TrainingModel[Any]], PersistentStateMixin
         """All stored ``(name, model)`` pairs, including inference-thread-only ones."""
         return self.data.items()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The models without the companion dict of inference models.
+
+        Sent to a training process, the inference models stay with the agent.
+        """
+        return {"data": self.data}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a dict sent by :meth:`__getstate__`; its companion dict is empty."""
+        self._inference_models_dict = InferenceModelsDict()
+        self.data = state["data"]
+
     def copy(self) -> "TrainingModelsDict":
         """A new container holding the same models."""
         return type(self)(self.data)

@@ -7,6 +7,7 @@ doorway between the two: it pushes the trained parameters into the inference mod
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pamiq_core import time
@@ -73,6 +74,7 @@ class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
         self._inference_model: T | None = None
         self._inference_model_creation_lock = threading.Lock()
         self._sync_stats = SyncStats()
+        self._sync_route: Callable[[TrainingModel[Any]], None] | None = None
 
     @property
     def sync_stats(self) -> SyncStats:
@@ -135,10 +137,30 @@ class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
         inference thread.
         """
         if self._need_sync:
-            inference_model = self.inference_model
             start = time.fixed_perf_counter()
-            self.sync_impl(inference_model)
+            route = self._sync_route
+            if route is None:
+                self.sync_impl(self.inference_model)
+            else:  # the inference model is in another process
+                route(self)
             self._sync_stats.record_sync(time.fixed_perf_counter() - start)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The model without its inference model and lock, to send it to a process.
+
+        The inference model belongs to the agent's side; the receiving side makes
+        or is given its own.
+        """
+        state = self.__dict__.copy()
+        state["_inference_model"] = None
+        state["_sync_route"] = None
+        del state["_inference_model_creation_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a model sent by :meth:`__getstate__`."""
+        vars(self).update(state)
+        self._inference_model_creation_lock = threading.Lock()
 
     @abstractmethod
     def sync_impl(self, inference_model: T) -> None:

@@ -272,8 +272,14 @@ class ReadOnlyThreadStatus:
 class ThreadStatusesMonitor:
     """Watches the statuses of all background threads for the control thread."""
 
-    def __init__(self, statuses: Mapping[ThreadTypes, ReadOnlyThreadStatus]) -> None:
-        """Watch ``statuses``, keyed by thread type."""
+    def __init__(
+        self, statuses: Mapping[ThreadTypes | str, ReadOnlyThreadStatus]
+    ) -> None:
+        """Watch ``statuses``, keyed by thread type or by thread name.
+
+        Names let several threads of one type be told apart, such as one proxy
+        per training process.
+        """
         self._statuses = dict(statuses)
         self._logger = logging.getLogger(f"{__name__}.{type(self).__name__}")
 
@@ -314,12 +320,12 @@ class ThreadStatusesMonitor:
         for thread_type, status in pending.items():
             if status.is_exception_raised():
                 self._logger.error(
-                    f"The '{thread_type.thread_name}' thread cannot pause: it died of "
+                    f"The '{_name(thread_type)}' thread cannot pause: it died of "
                     "an exception."
                 )
             else:
                 self._logger.error(
-                    f"Timeout waiting for '{thread_type.thread_name}' thread to pause "
+                    f"Timeout waiting for '{_name(thread_type)}' thread to pause "
                     f"after {timeout} seconds."
                 )
         return not pending
@@ -330,8 +336,7 @@ class ThreadStatusesMonitor:
         for thread_type, status in self._statuses.items():
             if status.is_exception_raised():
                 self._logger.error(
-                    f"An exception has occurred in the '{thread_type.thread_name}' "
-                    "thread."
+                    f"An exception has occurred in the '{_name(thread_type)}' thread."
                 )
                 raised = True
         return raised
@@ -368,3 +373,7 @@ def _wait_for_any_report(
             status.wait_for_pause(timeout)
             return
     time.sleep(min(timeout, 0.0005))
+
+
+def _name(key: ThreadTypes | str) -> str:
+    return key if isinstance(key, str) else key.thread_name

@@ -51,6 +51,7 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
         self.min_buffer_size = min_buffer_size
         self.min_new_data_count = min_new_data_count
         self._retrieved_model_names: set[str] = set()
+        self._retrieved_data_user_names: set[str] = set()
         self._previous_training_time = float("-inf")
         self._training_models: TrainingModelsDict | None = None
         self._data_users: DataUsersDict | None = None
@@ -113,6 +114,7 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
             raise KeyError(
                 f"No data user named '{name}'; available: {sorted(data_users)}."
             )
+        self._retrieved_data_user_names.add(name)
         return data_users[name]
 
     def is_trainable(self) -> bool:

@@ -158,9 +158,9 @@ class ControlThread(Thread):
         return self._controller.read_only
 
     def attach_thread_statuses(
-        self, thread_statuses: Mapping[ThreadTypes, ReadOnlyThreadStatus]
+        self, thread_statuses: Mapping[ThreadTypes | str, ReadOnlyThreadStatus]
     ) -> None:
-        """Watch the statuses of the background threads."""
+        """Watch the statuses of the background threads, by type or by name."""
         self._thread_statuses_monitor = ThreadStatusesMonitor(thread_statuses)
         self._status_provider = SystemStatusProvider(
             self.controller, self._thread_statuses_monitor

@@ -1,0 +1,349 @@
+"""The launching process's end of one training process: start, talk, stop.
+
+A :class:`ProcessLink` owns the process and its two connections (see
+:mod:`.messages`). Every read of the control connection happens while holding the
+link's lock, by whichever thread needs an answer: the group's proxy thread while
+the system runs, the control thread while it saves. Whoever reads handles every
+message it finds on the way (telemetry, log records, parameter updates, failures),
+so no message is lost whichever thread reads it. A second thread sends the
+collected data (:class:`DataSender`), so a slow training process never blocks
+the control channel, and never the agent.
+"""
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import pickle
+import signal
+import threading
+import time as std_time
+from collections.abc import Callable, Mapping
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from pamiq_core.data import DataCollector
+from pamiq_core.metrics import RunStats
+from pamiq_core.model import TrainingModel
+
+from . import child, messages
+from .child import Payload
+from .seam import TrainingGroup
+
+logger = logging.getLogger(__name__)
+
+START_TIMEOUT = 120.0
+"""Seconds a training process may take to start (imports included)."""
+
+SEND_INTERVAL = 0.002
+"""Seconds between two looks at the collectors for data to send."""
+
+
+class TrainingProcessError(RuntimeError):
+    """A training process failed in a way that has no exception of its own.
+
+    For example, it died (killed, a segmentation fault, out of memory), or it
+    could not start.
+    """
+
+
+class ProcessLink:
+    """One training process, seen from the launching process."""
+
+    def __init__(
+        self,
+        group: TrainingGroup,
+        collectors: Mapping[str, DataCollector[Any]],
+        models: Mapping[str, TrainingModel[Any]],
+        run_stats: Mapping[str, RunStats],
+        buffer_lengths: dict[str, int],
+    ) -> None:
+        """Prepare the link; nothing starts before :meth:`start`.
+
+        Args:
+            group: The group this process runs.
+            collectors: The agent's collectors of the group's buffers.
+            models: The group's training models as the agent's side holds them:
+                their sync stats are updated from telemetry, and the ones without
+                a shared-memory path apply parameter updates to their inference
+                models.
+            run_stats: Per trainer, the stats to update from telemetry.
+            buffer_lengths: Per buffer, the length to update from telemetry.
+        """
+        self.group = group
+        self._models = dict(models)
+        self._run_stats = run_stats
+        self._buffer_lengths = buffer_lengths
+        self._lock = threading.RLock()
+        self._failure: BaseException | None = None
+        self._answers: list[object] = []
+        context = multiprocessing.get_context("spawn")
+        self._control, child_control = context.Pipe(duplex=True)
+        data_receiver, self._data = context.Pipe(duplex=False)
+        self._process: BaseProcess = context.Process(
+            target=child.main,
+            args=(child_control, data_receiver),
+            name=f"pamiq-{group.label}",
+            daemon=True,
+        )
+        self._child_ends = (child_control, data_receiver)
+        self.sender = DataSender(group, collectors, self._data)
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the training process failed, once it did."""
+        return self._failure
+
+    def start(self, payload: Payload) -> None:
+        """Start the process, send it its payload, and wait until it is ready.
+
+        Raises:
+            Exception: The error the process met while starting (unpacking the
+                payload, importing a module), as raised there; or
+                :class:`TrainingProcessError` if it exited without one.
+        """
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        self._process.start()
+        for end in self._child_ends:
+            end.close()
+        self._control.send_bytes(data)
+        try:
+            self._await(lambda m: isinstance(m, messages.Ready), START_TIMEOUT)
+        except TrainingProcessError as error:
+            error.add_note(
+                "If the traceback printed above shows the main module being run "
+                'again, guard its start with `if __name__ == "__main__":`.'
+            )
+            raise
+        self.sender.start()
+
+    @property
+    def alive(self) -> bool:
+        """Whether the training process runs."""
+        return self._process.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        """The training process's id."""
+        return self._process.pid
+
+    def pump(self, timeout: float) -> None:
+        """Handle the messages that arrive within ``timeout`` seconds.
+
+        Raises:
+            BaseException: The training process's failure, once it failed.
+        """
+        with self._lock:
+            self._receive(timeout)
+        if self._failure is not None:
+            raise self._failure
+
+    def request(
+        self, command: object, answer: Callable[[object], bool], timeout: float | None
+    ) -> Any:
+        """Send ``command`` and return the first message for which ``answer`` holds.
+
+        Raises:
+            BaseException: The training process's failure, if it failed first.
+            TimeoutError: If no answer came within ``timeout`` seconds.
+        """
+        with self._lock:
+            self._control.send(command)
+            return self._await(answer, timeout)
+
+    def send(self, command: object) -> None:
+        """Send ``command`` without waiting for an answer."""
+        with self._lock:
+            self._control.send(command)
+
+    def close(self, timeout: float) -> None:
+        """Tell the process to exit; kill it if it has not within ``timeout``."""
+        self.sender.close()
+        if self._process.is_alive():
+            try:
+                with self._lock:
+                    self._control.send(messages.Exit())
+            except (OSError, ValueError):
+                pass
+            self._process.join(timeout)
+        if self._process.is_alive():
+            logger.warning(f"Killing the training process {self.group.label}.")
+            self._process.kill()
+            self._process.join(5.0)
+        self._control.close()
+
+    def _await(self, wanted: Callable[[object], bool], timeout: float | None) -> Any:
+        deadline = None if timeout is None else std_time.monotonic() + timeout
+        while True:
+            for index, message in enumerate(self._answers):
+                if wanted(message):
+                    return self._answers.pop(index)
+            if self._failure is not None:
+                raise self._failure
+            remaining = None if deadline is None else deadline - std_time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError(
+                    f"The training process {self.group.label} did not answer within "
+                    f"{timeout} seconds."
+                )
+            self._receive(0.05 if remaining is None else min(remaining, 0.05))
+
+    def _receive(self, timeout: float) -> None:
+        """Read and handle what arrives within ``timeout``; notice a death."""
+        ready = multiprocessing.connection.wait(
+            [self._control, self._process.sentinel], timeout
+        )
+        received: list[object] = []
+        try:
+            while self._control.poll():
+                received.append(self._control.recv())
+        except (EOFError, OSError):
+            pass
+        self._handle(received)
+        if self._process.sentinel in ready and not self._control.poll():
+            self._died()
+
+    def _handle(self, received: list[object]) -> None:
+        newest_updates: dict[str, messages.ModelUpdate] = {}
+        for message in received:
+            match message:
+                case messages.Telemetry():
+                    self._apply_telemetry(message)
+                case messages.LogRecord(record=record):
+                    logging.getLogger(record.name).handle(record)
+                case messages.ModelUpdate(name=name):
+                    newest_updates[name] = message  # newest wins
+                case messages.Failed():
+                    self._failed(message)
+                case _:
+                    self._answers.append(message)
+        for update in newest_updates.values():
+            self._apply_update(update)
+
+    def _apply_telemetry(self, telemetry: messages.Telemetry) -> None:
+        for name, fields in telemetry.runs.items():
+            run_stats = self._run_stats.get(name)
+            if run_stats is not None:
+                vars(run_stats).update(fields)
+        for name, fields in telemetry.syncs.items():
+            model = self._models.get(name)
+            if model is not None:
+                vars(model.sync_stats).update(fields)
+        self._buffer_lengths.update(telemetry.buffers)
+
+    def _apply_update(self, update: messages.ModelUpdate) -> None:
+        incoming: TrainingModel[Any] = pickle.loads(update.payload)
+        target = self._models[update.name]
+        incoming.sync_impl(target.inference_model)
+
+    def _failed(self, failure: messages.Failed) -> None:
+        error = failure.error
+        if error is None:
+            error = TrainingProcessError(
+                f"The training process {self.group.label} failed: {failure.description}"
+            )
+        error.add_note(
+            f"Raised in the training process {self.group.label} (trainers "
+            f"{list(self.group.trainers)}):\n{failure.traceback.rstrip()}"
+        )
+        if self._failure is None:
+            self._failure = error
+
+    def _died(self) -> None:
+        if self._failure is not None:
+            return
+        self._process.join(1.0)
+        code = self._process.exitcode
+        if code is not None and code < 0:
+            how = f"was killed by signal {signal.Signals(-code).name}"
+        else:
+            how = f"exited with code {code}"
+        self._failure = TrainingProcessError(
+            f"The training process {self.group.label} (pid {self._process.pid}, "
+            f"trainers {list(self.group.trainers)}) {how}."
+        )
+
+
+class DataSender(threading.Thread):
+    """Sends what the agent collects for a group's buffers to its training process.
+
+    Every couple of milliseconds it takes everything the collectors hold (an O(1)
+    swap under each collector's lock) and sends it as one pickled batch, oldest
+    first. If the training process falls behind, sending blocks this thread, not
+    the agent; the collectors' bounded queues then drop their oldest items.
+    """
+
+    def __init__(
+        self,
+        group: TrainingGroup,
+        collectors: Mapping[str, DataCollector[Any]],
+        connection: multiprocessing.connection.Connection,
+    ) -> None:
+        super().__init__(name=f"pamiq-data-{group.label}", daemon=True)
+        self._collectors = {n: collectors[n] for n in group.buffers}
+        self._connection = connection
+        self._wake = threading.Event()
+        self._sent = threading.Condition()
+        self._requested_marker = 0
+        self._sent_marker = 0
+        self._closed = False
+        self._broken: BaseException | None = None
+        self.items_sent = 0
+
+    def run(self) -> None:
+        """Send what was collected every couple of milliseconds until closed."""
+        while not self._closed:
+            self._wake.wait(SEND_INTERVAL)
+            self._wake.clear()
+            with self._sent:
+                marker = self._requested_marker
+            try:
+                self._send_pending(marker)
+            except (OSError, ValueError) as error:
+                with self._sent:
+                    self._broken = error
+                    self._sent.notify_all()
+                return
+            with self._sent:
+                self._sent_marker = marker
+                self._sent.notify_all()
+
+    def _send_pending(self, marker: int) -> None:
+        items: dict[str, tuple[list[Any], list[float]]] = {}
+        for name, collector in self._collectors.items():
+            pending = collector._move_data()  # pyright: ignore[reportPrivateUsage]
+            if len(pending):
+                items[name] = pending._items_and_timestamps()  # pyright: ignore[reportPrivateUsage]
+        if items or marker > self._sent_marker:
+            batch = messages.DataBatch(items, marker)
+            self._connection.send_bytes(
+                pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+            )
+            self.items_sent += sum(len(i) for i, _ in items.values())
+
+    def flush(self, timeout: float) -> int:
+        """Send everything collected so far; return the marker that follows it.
+
+        Raises:
+            OSError: If the connection broke (the training process is gone).
+            TimeoutError: If it could not be sent within ``timeout`` seconds.
+        """
+        with self._sent:
+            self._requested_marker += 1
+            marker = self._requested_marker
+            self._wake.set()
+            if not self._sent.wait_for(
+                lambda: self._sent_marker >= marker or self._broken is not None,
+                timeout,
+            ):
+                raise TimeoutError("Collected data could not be sent in time.")
+            if self._broken is not None:
+                raise OSError(f"The data connection broke: {self._broken}")
+        return marker
+
+    def close(self) -> None:
+        """Stop sending and close the connection."""
+        self._closed = True
+        self._wake.set()
+        if self.is_alive():
+            self.join(5.0)
+        self._connection.close()
