@@ -77,7 +77,9 @@ class Counter(Environment[int, float]):
 class Collector(Agent[int, float]):
     """Collects every observation into each named buffer; remembers the factors."""
 
-    def __init__(self, buffers: tuple[str, ...] = ("numbers",), model: str = "scale") -> None:
+    def __init__(
+        self, buffers: tuple[str, ...] = ("numbers",), model: str = "scale"
+    ) -> None:
         super().__init__()
         self.buffers = buffers
         self.model_name = model

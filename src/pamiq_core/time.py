@@ -241,6 +241,24 @@ class TimeController(PersistentStateMixin):
             )
         )
 
+    def mirror(self) -> "ClockMirror":
+        """Everything another process needs to read the same clocks as this one.
+
+        Unlike :meth:`state_dict`, it carries the real-clock anchors, so a process
+        that :meth:`follow` s it reads the same pamiq time however long the
+        message took (the real clocks are shared by the processes of one host).
+        """
+        return ClockMirror(self._anchors)
+
+    @with_lock
+    def follow(self, mirror: "ClockMirror") -> None:
+        """Read the same clocks as the controller that made ``mirror``.
+
+        Pause state and scale come with it; sleepers wake to re-check.
+        """
+        self._anchors = mirror.anchors
+        self._changed.notify_all()
+
     def save_state(self, path: Path) -> None:
         """Pickle :meth:`state_dict` to ``path`` with the suffix ``.pkl``."""
         save_pickle(self.state_dict(), path.with_suffix(".pkl"))
@@ -248,6 +266,13 @@ class TimeController(PersistentStateMixin):
     def load_state(self, path: Path) -> None:
         """Load what :meth:`save_state` wrote for ``path``."""
         self.load_state_dict(load_pickle(path.with_suffix(".pkl")))
+
+
+@dataclass(frozen=True)
+class ClockMirror:
+    """A picklable copy of a :class:`TimeController`'s clocks (see ``mirror``)."""
+
+    anchors: _Anchors
 
 
 _time_controller = TimeController()

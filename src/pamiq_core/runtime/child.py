@@ -50,8 +50,7 @@ class Payload:
     trainers: dict[str, Trainer]
     models: TrainingModelsDict
     data_users: DataUsersDict
-    clock: Any
-    time_scale: float
+    clock: time.ClockMirror
     switch_interval: float | None
     torch_num_threads: Any
     log_level: int
@@ -154,8 +153,7 @@ class _TrainingProcess:
             payload.models.data[name]._sync_route = self._ship  # pyright: ignore[reportPrivateUsage]
 
     def run(self) -> None:
-        time.load_state_dict(self._payload.clock)
-        time.set_time_scale(self._payload.time_scale)
+        time.get_global_time_controller().follow(self._payload.clock)
         threading.Thread(
             target=self._receive_data, name="pamiq-data", daemon=True
         ).start()
@@ -184,8 +182,7 @@ class _TrainingProcess:
             case messages.Pause(request=request):
                 self._pause(request)
             case messages.Resume(clock=clock):
-                time.load_state_dict(clock)
-                time.resume()
+                time.get_global_time_controller().follow(clock)
                 self._controller.resume()
             case messages.Save(path=path, part=part, marker=marker):
                 self._sender.send(messages.Saved(self._save(Path(path), part, marker)))

@@ -27,7 +27,7 @@ class Pause:
 
 @dataclass(frozen=True)
 class Resume:
-    """Resume, continuing pamiq time from ``clock`` (a ``time.state_dict()``)."""
+    """Resume, reading pamiq time as ``clock`` (a ``time.ClockMirror``) says."""
 
     clock: Any
 

@@ -75,6 +75,7 @@ class ProcessLink:
         self._buffer_lengths = buffer_lengths
         self._lock = threading.RLock()
         self._failure: BaseException | None = None
+        self._death: TrainingProcessError | None = None
         self._answers: list[object] = []
         context = multiprocessing.get_context("spawn")
         self._control, child_control = context.Pipe(duplex=True)
@@ -158,12 +159,13 @@ class ProcessLink:
     def close(self, timeout: float) -> None:
         """Tell the process to exit; kill it if it has not within ``timeout``."""
         self.sender.close()
-        if self._process.is_alive():
-            try:
-                with self._lock:
-                    self._control.send(messages.Exit())
+        if self._process.is_alive() and self._lock.acquire(timeout=1.0):
+            try:  # (a proxy thread stuck waiting for a hung process holds the lock)
+                self._control.send(messages.Exit())
             except (OSError, ValueError):
                 pass
+            finally:
+                self._lock.release()
             self._process.join(timeout)
         if self._process.is_alive():
             logger.warning(f"Killing the training process {self.group.label}.")
@@ -177,8 +179,8 @@ class ProcessLink:
             for index, message in enumerate(self._answers):
                 if wanted(message):
                     return self._answers.pop(index)
-            if self._failure is not None:
-                raise self._failure
+            if self._death is not None:
+                raise self._death  # a failed process still answers; a dead one not
             remaining = None if deadline is None else deadline - std_time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise TimeoutError(
@@ -249,7 +251,7 @@ class ProcessLink:
             self._failure = error
 
     def _died(self) -> None:
-        if self._failure is not None:
+        if self._death is not None:
             return
         self._process.join(1.0)
         code = self._process.exitcode
@@ -257,10 +259,12 @@ class ProcessLink:
             how = f"was killed by signal {signal.Signals(-code).name}"
         else:
             how = f"exited with code {code}"
-        self._failure = TrainingProcessError(
+        self._death = TrainingProcessError(
             f"The training process {self.group.label} (pid {self._process.pid}, "
             f"trainers {list(self.group.trainers)}) {how}."
         )
+        if self._failure is None:
+            self._failure = self._death
 
 
 class DataSender(threading.Thread):

@@ -88,7 +88,7 @@ class GroupProxyThread(BackgroundThread):
     @override
     def on_resumed(self) -> None:
         """Resume the process from this process's pamiq clock."""
-        self._link.send(messages.Resume(time.state_dict()))
+        self._link.send(messages.Resume(time.get_global_time_controller().mirror()))
         super().on_resumed()
 
     @override
@@ -287,8 +287,7 @@ class ProcessTrainingSide(TrainingSide):
             trainers=_Attached(trainers, models, data_users),  # type: ignore[arg-type]
             models=models,
             data_users=data_users,
-            clock=time.state_dict(),
-            time_scale=time.get_time_scale(),
+            clock=time.get_global_time_controller().mirror(),
             switch_interval=self._settings.get("switch_interval"),
             torch_num_threads=self._settings.get("torch_num_threads"),
             log_level=logging.getLogger().getEffectiveLevel(),
