@@ -87,7 +87,7 @@ class Collector(Agent[int, float]):
         self.factors_seen: set[float] = set()
 
     def on_inference_models_attached(self) -> None:
-        self.model = self.get_inference_model(self.model_name)
+        self.model: Scale = self.get_inference_model(self.model_name)  # type: ignore[assignment]
 
     def on_data_collectors_attached(self) -> None:
         self.collectors: list[DataCollector[int]] = [

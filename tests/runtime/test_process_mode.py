@@ -1,6 +1,5 @@
 """training="process": the training side runs in processes of its own."""
 
-import json
 import os
 import signal
 import subprocess
@@ -111,7 +110,8 @@ class TestEndToEnd:
             training=second,
         )
         final = find_latest_state(states)
-        assert final is not None and final != saved
+        assert final is not None
+        assert final != saved
         _, seen_after, _ = consumer_state(final)
         assert seen_after[: len(seen_before)] == seen_before
         assert seen_after == list(range(1, len(seen_after) + 1))
@@ -167,7 +167,7 @@ class TestControl:
         runner.join(timeout=60)
         assert not runner.is_alive()
         assert errors == []
-        [paused_snapshot, final] = snapshots(states)
+        [paused_snapshot, _final] = snapshots(states)
         _, seen, _ = consumer_state(paused_snapshot)
         count = load_pickle(paused_snapshot / "interaction" / "environment.pkl")
         buffer = load_pickle(paused_snapshot / "data" / "numbers" / "buffer.pkl")
@@ -261,7 +261,7 @@ class TestFailures:
     ) -> None:
         system = System()
         system.trainer.lock = threading.Lock()  # type: ignore[attr-defined]
-        with pytest.raises(TypeError, match="trainer 'consumer'.*attribute 'lock'"):
+        with pytest.raises(TypeError, match=r"trainer 'consumer'.*attribute 'lock'"):
             system.launch(states_dir=states, **PROCESS)
         assert system.agent.steps == 0
         assert list(states.iterdir()) == []
@@ -357,6 +357,3 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
-
-
-assert json  # noqa: used by helpers in later tests
