@@ -6,9 +6,7 @@
   and (double-buffered) waits at most for a pointer swap.
 """
 
-import sys
 import threading
-from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
@@ -369,14 +367,6 @@ class TestStructureChanges:
         model.model.out.weight = nn.Parameter(torch.zeros(2, 8))
         with pytest.raises(ValueError, match=r"'out.weight'.*\(2, 8\).*\(1, 8\)"):
             model.sync()
-
-
-@pytest.fixture
-def fast_thread_switching() -> Iterator[None]:
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    yield
-    sys.setswitchinterval(previous)
 
 
 class Probe(nn.Module):
