@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import torch
+from racing import run_in_threads
 from torch import nn
 
 from pamiq_core.torch import TorchInferenceModel, TorchTrainingModel
@@ -330,7 +331,6 @@ def test_syncs_racing_with_gradient_blocks_never_change_a_blocks_module(
     fill(model.model, 0.0)
     inference = model.inference_model  # sync k writes the value k
     done = threading.Event()
-    errors: list[BaseException] = []
     versions: list[int] = []  # the version each block ran on
     overlapped: list[bool] = []  # whether a sync finished while the block was open
     x = torch.randn(2, 3)
@@ -340,38 +340,28 @@ def test_syncs_racing_with_gradient_blocks_never_change_a_blocks_module(
             for version in range(1, BLOCKS_AND_SYNCS + 1):
                 fill(model.model, float(version))
                 model.sync()
-        except BaseException as e:
-            errors.append(e)
         finally:
             done.set()
 
     def analyse() -> None:
-        try:
-            while True:
-                finished = done.is_set()
-                with inference.unwrap(inference_mode=False) as module:
-                    syncs_at_start = model.sync_version
-                    version = inference.sync_version
-                    before = snapshot(module)
-                    assert all(torch.all(value == version) for value in before)
-                    module(x).sum().backward()
-                    assert all(p.grad is not None for p in module.parameters())
-                    assert_values(module, before)
-                    overlapped.append(model.sync_version > syncs_at_start)
-                versions.append(version)
-                assert_no_gradient_state(module)
-                if finished:
-                    return
-        except BaseException as e:
-            errors.append(e)
+        while True:
+            finished = done.is_set()
+            with inference.unwrap(inference_mode=False) as module:
+                syncs_at_start = model.sync_version
+                version = inference.sync_version
+                before = snapshot(module)
+                assert all(torch.all(value == version) for value in before)
+                module(x).sum().backward()
+                assert all(p.grad is not None for p in module.parameters())
+                assert_values(module, before)
+                overlapped.append(model.sync_version > syncs_at_start)
+            versions.append(version)
+            assert_no_gradient_state(module)
+            if finished:
+                return
 
-    threads = [threading.Thread(target=train), threading.Thread(target=analyse)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "deadlock"
-    assert errors == []
+    run_in_threads(train, analyse)
+    assert model.sync_version == BLOCKS_AND_SYNCS
     assert versions == sorted(versions), "a block went back to older parameters"
     assert versions[-1] == BLOCKS_AND_SYNCS, "the last sync was never taken up"
     assert len(set(versions)) > 10, "syncs and blocks did not interleave"
