@@ -141,15 +141,15 @@ class TestStateAfterTheBlock:
         assert not torch.is_inference_mode_enabled()
         assert lock_is_free(inference)
 
-    def test_a_failure_while_opening_the_block_leaves_nothing_behind(self) -> None:
-        inference = TorchInferenceModel(net(), lambda module: None)
-        for parameter in raw(inference).parameters():
-            parameter.requires_grad_(False)
-
-        def trainable() -> set[str]:
+    def test_a_failure_while_opening_the_block_leaves_nothing_behind(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def trainable_names(self: object) -> set[str]:
             raise RuntimeError("training module is being rebuilt")
 
-        inference._hold_copies(trainable)  # pyright: ignore[reportPrivateUsage]
+        monkeypatch.setattr(TorchTrainingModel, "_trainable_names", trainable_names)
+        model = TorchTrainingModel(net())
+        inference = model.inference_model
         with torch.inference_mode():
             with pytest.raises(RuntimeError, match="being rebuilt"):
                 inference.unwrap(inference_mode=False).__enter__()
@@ -157,6 +157,8 @@ class TestStateAfterTheBlock:
         assert not torch.is_inference_mode_enabled()
         assert_no_gradient_state(raw(inference))
         assert lock_is_free(inference)
+        model.sync()  # swapped at once: no block is left open on this thread
+        assert inference.sync_version == 1
 
     def test_nested_blocks_keep_gradients_until_the_outermost_ends(self) -> None:
         model = TorchTrainingModel(net())

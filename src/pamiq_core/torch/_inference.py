@@ -122,7 +122,7 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
         # the modules are the caller's, whose flags and gradients are left alone.
         self._trainable: Callable[[], AbstractSet[str]] | None = None
         self._gradient_depth = 0  # open gradient blocks of the thread holding the lock
-        self._gradient_module: _ModuleT | None = None  # the module they opened on
+        self._gradient_parameters: list[nn.Parameter] = []  # of the module they use
         self._lock = threading.RLock()
         self._writer_lock = threading.Lock()
         self._sync_version = 0
@@ -193,15 +193,21 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
         module = self._enter()
         if gradients and self._trainable is not None:
             if self._gradient_depth == 0:
-                self._gradient_module = module
                 try:
-                    _require_grad(module, self._trainable())
+                    self._open_gradients(module, self._trainable())
                 except BaseException:
                     self._close_gradients()
                     self._leave()
                     raise
             self._gradient_depth += 1
         return module
+
+    def _open_gradients(self, module: _ModuleT, trainable: AbstractSet[str]) -> None:
+        named = list(module.named_parameters())
+        self._gradient_parameters = [parameter for _, parameter in named]
+        for name, parameter in named:
+            if name in trainable:
+                parameter.requires_grad_(True)
 
     def _leave_block(self, gradients: bool) -> None:
         """:meth:`_leave` for an unwrap block; call right before releasing the lock.
@@ -218,11 +224,10 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
             self._leave()
 
     def _close_gradients(self) -> None:
-        module, self._gradient_module = self._gradient_module, None
-        if module is not None:
-            for parameter in module.parameters():
-                parameter.requires_grad_(False)
-                parameter.grad = None
+        parameters, self._gradient_parameters = self._gradient_parameters, []
+        for parameter in parameters:
+            parameter.requires_grad_(False)
+            parameter.grad = None
 
     @override
     def infer(self, *args: Any, **kwds: Any) -> Any:
@@ -314,9 +319,3 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
                 # unwrap entry swaps (an attribute store is atomic, and the back
                 # module is complete before it is marked ready).
                 self._ready = version
-
-
-def _require_grad(module: nn.Module, names: AbstractSet[str]) -> None:
-    for name, parameter in module.named_parameters():
-        if name in names:
-            parameter.requires_grad_(True)
