@@ -1,6 +1,5 @@
 """TorchTrainingModel: construction, the inference copy, persistence."""
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -235,17 +234,6 @@ def record_compile_calls(monkeypatch: pytest.MonkeyPatch) -> list[nn.Module]:
 
     monkeypatch.setattr(nn.Module, "compile", compile)
     return compiled
-
-
-@pytest.fixture
-def eager_compile_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make torch.compile trace with Dynamo but skip code generation.
-
-    The compiled modules really run through torch.compile; only Inductor's C++ code
-    generation, which takes tens of seconds on a small machine, is left out.
-    """
-    compile = torch.compile
-    monkeypatch.setattr(torch, "compile", functools.partial(compile, backend="eager"))
 
 
 class TestCompile:

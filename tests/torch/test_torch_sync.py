@@ -6,15 +6,14 @@
   and (double-buffered) waits at most for a pointer swap.
 """
 
-import sys
 import threading
-from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
 import pytest
 import torch
 import torch.nn.functional as F
+from racing import run_in_threads
 from torch import nn
 
 from pamiq_core.torch import TorchInferenceModel, TorchTrainingModel
@@ -371,14 +370,6 @@ class TestStructureChanges:
             model.sync()
 
 
-@pytest.fixture
-def fast_thread_switching() -> Iterator[None]:
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    yield
-    sys.setswitchinterval(previous)
-
-
 class Probe(nn.Module):
     """Many tensors; with every tensor filled with one number, reading them all
     reveals whether inference saw one version or a mix."""
@@ -411,7 +402,6 @@ def test_inference_sees_only_whole_synced_versions_in_order(in_place: bool) -> N
     model = TorchTrainingModel(probe, inference_procedure="read", in_place=in_place)
     inference = model.inference_model
     done = threading.Event()
-    errors: list[BaseException] = []
     reads: list[tuple[float, float]] = []
     versions_seen: list[tuple[int, float]] = []
     left_to_inference: list[bool] = []  # syncs that found inference holding the lock
@@ -422,33 +412,22 @@ def test_inference_sees_only_whole_synced_versions_in_order(in_place: bool) -> N
                 fill(model.model, version)
                 model.sync()
                 left_to_inference.append(inference._ready is not None)  # pyright: ignore[reportPrivateUsage]
-        except BaseException as e:
-            errors.append(e)
         finally:
             done.set()
 
     def infer() -> None:
-        try:
-            while not done.is_set():
-                values = inference()
-                reads.append((values.min().item(), values.max().item()))
-                with inference.unwrap() as module:
-                    assert isinstance(module, Probe)
-                    marker = module.norm.running_var
-                    assert marker is not None
-                    versions_seen.append((inference.sync_version, marker[0].item()))
+        while not done.is_set():
             values = inference()
             reads.append((values.min().item(), values.max().item()))
-        except BaseException as e:
-            errors.append(e)
+            with inference.unwrap() as module:
+                assert isinstance(module, Probe)
+                marker = module.norm.running_var
+                assert marker is not None
+                versions_seen.append((inference.sync_version, marker[0].item()))
+        values = inference()
+        reads.append((values.min().item(), values.max().item()))
 
-    threads = [threading.Thread(target=train), threading.Thread(target=infer)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "deadlock"
-    assert errors == []
+    run_in_threads(train, infer)
 
     mixed = [(low, high) for low, high in reads if low != high]
     assert mixed == []

@@ -2,6 +2,7 @@
 
 import threading
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from threading import RLock
 from typing import Any, Generic, TypeVar
 
@@ -50,40 +51,41 @@ class UnwrappedContextManager(Generic[_ModuleT]):
         mode.__enter__()
         try:
             self._lock.acquire()
+            try:
+                model = self._model_to_hand_out()
+            except BaseException:
+                self._lock.release()
+                raise
         except BaseException:
             mode.__exit__(None, None, None)
             raise
         self._modes.append(mode)
-        return self._model_to_hand_out()
+        return model
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
-        self._before_release()
-        self._lock.release()
-        self._modes.pop().__exit__(exc_type, exc_value, traceback)
+        try:
+            self._before_release()
+        finally:
+            self._lock.release()
+            self._modes.pop().__exit__(exc_type, exc_value, traceback)
 
 
 class _FrontModuleContextManager(UnwrappedContextManager[_ModuleT]):
     """Hands out the inference model's front module as of entering the block."""
 
     def __init__(
-        self,
-        enter: Callable[[], _ModuleT],
-        leave: Callable[[], None],
-        current: _ModuleT,
-        lock: RLock,
-        inference_mode: bool,
+        self, owner: "TorchInferenceModel[_ModuleT]", inference_mode: bool
     ) -> None:
-        super().__init__(current, lock, inference_mode)
-        self._enter = enter
-        self._leave = leave
+        super().__init__(owner._front, owner._lock, inference_mode)  # pyright: ignore[reportPrivateUsage]
+        self._owner = owner
 
     @override
     def _model_to_hand_out(self) -> _ModuleT:
-        return self._enter()
+        return self._owner._enter_block(gradients=not self._inference_mode)  # pyright: ignore[reportPrivateUsage]
 
     @override
     def _before_release(self) -> None:
-        self._leave()
+        self._owner._leave_block(gradients=not self._inference_mode)  # pyright: ignore[reportPrivateUsage]
 
 
 class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
@@ -116,6 +118,11 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
         self._ready: int | None = None  # sync version waiting in the back module
         self._depth = 0  # nested infer/unwrap entries of the thread holding the lock
         self._inference_procedure = inference_procedure
+        # Gradient blocks (unwrap(inference_mode=False)): see _enter_block. None:
+        # the modules are the caller's, whose flags and gradients are left alone.
+        self._trainable: Callable[[], AbstractSet[str]] | None = None
+        self._gradient_depth = 0  # open gradient blocks of the thread holding the lock
+        self._gradient_parameters: list[nn.Parameter] = []  # of the module they use
         self._lock = threading.RLock()
         self._writer_lock = threading.Lock()
         self._sync_version = 0
@@ -164,6 +171,64 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
         """Stop using the module; call right before releasing the lock."""
         self._depth -= 1
 
+    def _hold_copies(self, trainable: Callable[[], AbstractSet[str]]) -> None:
+        """Declare the modules no-gradient copies (the training side's doorway).
+
+        Args:
+            trainable: Names of the parameters that take gradients in a gradient
+                block (the training module's parameters that require grad); called
+                on the thread that opens the block, under the lock.
+        """
+        self._trainable = trainable
+
+    def _enter_block(self, gradients: bool) -> _ModuleT:
+        """:meth:`_enter` for an unwrap block; call right after acquiring the lock.
+
+        With ``gradients`` and no-gradient copies, the outermost such block turns
+        ``requires_grad`` on for the copy's parameters named by ``trainable``. It
+        holds the lock until :meth:`_leave_block` turned it off again, so no sync
+        writes the module meanwhile, and none ever finds a parameter requiring grad
+        outside a block. :meth:`infer` never pays for this.
+        """
+        module = self._enter()
+        if gradients and self._trainable is not None:
+            if self._gradient_depth == 0:
+                try:
+                    self._open_gradients(module, self._trainable())
+                except BaseException:
+                    self._close_gradients()
+                    self._leave()
+                    raise
+            self._gradient_depth += 1
+        return module
+
+    def _open_gradients(self, module: _ModuleT, trainable: AbstractSet[str]) -> None:
+        named = list(module.named_parameters())
+        self._gradient_parameters = [parameter for _, parameter in named]
+        for name, parameter in named:
+            if name in trainable:
+                parameter.requires_grad_(True)
+
+    def _leave_block(self, gradients: bool) -> None:
+        """:meth:`_leave` for an unwrap block; call right before releasing the lock.
+
+        The outermost gradient block restores the no-gradient state of the module
+        it opened on: ``requires_grad=False`` and no ``.grad`` on every parameter.
+        """
+        try:
+            if gradients and self._trainable is not None:
+                self._gradient_depth -= 1
+                if self._gradient_depth == 0:
+                    self._close_gradients()
+        finally:
+            self._leave()
+
+    def _close_gradients(self) -> None:
+        parameters, self._gradient_parameters = self._gradient_parameters, []
+        for parameter in parameters:
+            parameter.requires_grad_(False)
+            parameter.grad = None
+
     @override
     def infer(self, *args: Any, **kwds: Any) -> Any:
         """Run the inference procedure on the current module, in inference mode.
@@ -184,15 +249,21 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
         changes it while the block runs. Do not keep it beyond the block, and do not
         sync this model from inside the block.
 
+        With ``inference_mode=False`` gradients work inside the block, also with
+        respect to the module's parameters: on the copy made by a
+        :class:`TorchTrainingModel`, the parameters that require grad in the
+        training module require grad for the block, and the block's end turns that
+        off and drops their ``.grad``. A module given by the caller (such as the
+        training module itself, with ``inference_thread_only``) keeps its
+        ``requires_grad`` flags and gradients as they are.
+
         Args:
             inference_mode: Whether torch's inference mode is on inside the block.
 
         Returns:
             A context manager whose ``__enter__`` returns the module.
         """
-        return _FrontModuleContextManager(
-            self._enter, self._leave, self._front, self._lock, inference_mode
-        )
+        return _FrontModuleContextManager(self, inference_mode)
 
     def _update_parameters(
         self,

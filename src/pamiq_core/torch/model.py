@@ -54,7 +54,10 @@ class TorchTrainingModel(
       after every step is bit-identical to training without syncs.
     - The inference side holds its own copies of the module, created in eval mode,
       with ``requires_grad=False`` and no gradients. A sync copies all parameters and
-      buffers (running statistics and counters included) into them.
+      buffers (running statistics and counters included) into them. Inside
+      ``inference_model.unwrap(inference_mode=False)`` the copy's parameters take
+      gradients like the training module's, until the block ends (see
+      :meth:`TorchInferenceModel.unwrap`).
     - Default (double-buffered): the inference model keeps a front module, which
       inference uses, and a back module. A sync writes into the back module while
       inference goes on, then swaps the two under the inference lock, so inference
@@ -68,7 +71,8 @@ class TorchTrainingModel(
       lock, so inference waits for the whole copy (time proportional to the model's
       size). Costs one copy; for models too large to hold three.
     - ``inference_thread_only=True``: the inference model runs this very module
-      (put in eval mode); there is no copy and nothing to sync.
+      (put in eval mode); there is no copy and nothing to sync, and gradient blocks
+      leave its ``requires_grad`` flags and gradients alone.
     """
 
     def __init__(
@@ -161,9 +165,24 @@ class TorchTrainingModel(
             module = self.model.eval()
             if self._compile:
                 _compile_in_place(module)
-        else:
-            module = self._new_inference_copy()
-        return TorchInferenceModel(module, self._inference_procedure)
+            return TorchInferenceModel(module, self._inference_procedure)
+        inference = TorchInferenceModel(
+            self._new_inference_copy(), self._inference_procedure
+        )
+        inference._hold_copies(self._trainable_names)  # pyright: ignore[reportPrivateUsage]  # the pair's package-internal doorway
+        return inference
+
+    def _trainable_names(self) -> set[str]:
+        """Names of the training module's parameters that require grad.
+
+        Read by the inference thread when it opens a gradient block: only flags
+        are read, and nothing of the training module is changed.
+        """
+        return {
+            name
+            for name, parameter in self.model.named_parameters()
+            if parameter.requires_grad
+        }
 
     def _new_inference_copy(self) -> _ModuleT:
         """A deep copy of the training module, prepared for inference."""

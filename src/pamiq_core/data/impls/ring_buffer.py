@@ -15,6 +15,7 @@ and can be read with ``numpy.load(file)``.
 """
 
 import zipfile
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     import torch
 
 ArrayT = TypeVar("ArrayT", default=NDArray[Any])
+_ItemT = TypeVar("_ItemT")
+_BatchT = TypeVar("_BatchT")
 
 DATA_FIELD = "data"
 
@@ -75,89 +78,167 @@ def _uniform_below(
     return (raw % np.uint64(high)).astype(np.intp)
 
 
-class _Ring(Generic[ArrayT]):
-    """Row bookkeeping shared by the ring buffers: where to write, what is valid.
+class _RingBufferBase(DataBuffer[_ItemT, _BatchT], Generic[_ItemT, _BatchT, ArrayT]):
+    """Everything :class:`RingBuffer` and :class:`DictRingBuffer` share.
 
+    One preallocated storage per field, all fields of one item in the same row.
     Rows ``0 .. size-1`` hold data until the ring is full; afterwards every row
     does, and ``next_slot`` is both the next row to write and the oldest row.
-    Not thread-safe: the training thread owns it.
+    Subclasses say only how an item becomes one checked value per field
+    (:meth:`_checked`) and how one array per field becomes what callers get
+    (:meth:`_pack`).
+
+    Not thread-safe: touched only by the training thread, through its data user.
     """
 
     def __init__(
         self,
-        capacity: int,
-        specs: Mapping[str, FieldSpec],
+        fields: Mapping[str, tuple[Sequence[int], DTypeLike]],
+        max_size: int,
         backend: Backend,
         device: "torch.device | str | None",
         seed: int | np.random.Generator | None,
     ) -> None:
-        self.capacity = capacity
-        self.specs = dict(specs)
-        self.fields: tuple[FieldStorage[ArrayT], ...] = tuple(
+        if max_size <= 0:
+            raise ValueError(f"max_size must be positive, got {max_size}.")
+        if not fields:
+            raise ValueError(f"{type(self).__name__} needs at least one field.")
+        super().__init__(max_queue_size=max_size)
+        self._specs = {
+            name: _field_spec(name, shape, dtype)
+            for name, (shape, dtype) in fields.items()
+        }
+        self._fields: tuple[FieldStorage[ArrayT], ...] = tuple(
             make_field_storage(
                 backend,
                 name=name,
-                capacity=capacity,
+                capacity=max_size,
                 shape=spec.shape,
                 dtype=spec.dtype,
                 device=device,
             )
-            for name, spec in self.specs.items()
+            for name, spec in self._specs.items()
         )
-        self.next_slot = 0
-        self.size = 0
-        self.rng = np.random.default_rng(seed)
+        self._capacity = max_size
+        self._next_slot = 0
+        self._size = 0
+        self._rng = np.random.default_rng(seed)
+
+    @abstractmethod
+    def _checked(self, data: _ItemT) -> Iterable[object]:
+        """The item's value for each field, in field order, checked for storing.
+
+        Checks every value before returning any, so that :meth:`add` writes all of
+        them or none (see :meth:`FieldStorage.check` for what it raises).
+        """
+
+    @abstractmethod
+    def _pack(self, arrays: list[ArrayT]) -> _BatchT:
+        """What callers get for one array per field, in field order."""
 
     @property
-    def oldest(self) -> int:
-        return self.next_slot if self.size == self.capacity else 0
+    def max_size(self) -> int:
+        """How many items the buffer keeps (the newest)."""
+        return self._capacity
 
-    def advance(self) -> None:
-        self.next_slot = (self.next_slot + 1) % self.capacity
-        if self.size < self.capacity:
-            self.size += 1
+    @property
+    def _oldest(self) -> int:
+        return self._next_slot if self._size == self._capacity else 0
 
-    def add(self, values: Sequence[object]) -> None:
-        """Check every field's value, then write them all to the next row."""
-        checked = [
-            field.check(value) for field, value in zip(self.fields, values, strict=True)
-        ]
-        slot = self.next_slot
-        for field, value in zip(self.fields, checked, strict=True):
+    def add(self, data: _ItemT) -> None:
+        """Copy ``data`` into the ring, overwriting the oldest item once full.
+
+        Every field's value is checked before any is written, so a rejected item
+        changes nothing; the caller may reuse its arrays afterwards.
+
+        Raises:
+            ValueError: If a value's shape differs from its field's (or, for a
+                dict buffer, the keys differ from the field names).
+            TypeError: If a value's dtype cannot be cast to its field's dtype.
+        """
+        slot = self._next_slot
+        # _checked gives one value per field; strict=True would add a fifth to an add.
+        for field, value in zip(self._fields, self._checked(data)):  # noqa: B905
             field.put(slot, value)
-        self.advance()
+        self._next_slot = (slot + 1) % self._capacity
+        if self._size < self._capacity:
+            self._size += 1
 
-    def ordered(self) -> list[ArrayT]:
-        oldest, size = self.oldest, self.size
-        return [field.ordered(oldest, size) for field in self.fields]
+    def get_data(self) -> _BatchT:
+        """New arrays of all stored items, oldest first: ``(len, *shape)``."""
+        oldest, size = self._oldest, self._size
+        return self._pack([field.ordered(oldest, size) for field in self._fields])
 
-    def _generator(self, rng: np.random.Generator | None) -> np.random.Generator:
-        return self.rng if rng is None else rng
+    def sample(
+        self,
+        batch_size: int,
+        *,
+        rng: np.random.Generator | None = None,
+        replace: bool = True,
+    ) -> _BatchT:
+        """Draw ``batch_size`` stored items uniformly at random: ``(batch, *shape)``.
+
+        A dict buffer draws the same items for every field.
+
+        Args:
+            batch_size: Number of items.
+            rng: Random generator (default: the buffer's own, see ``seed``).
+            replace: Whether an item may be drawn more than once.
+
+        Raises:
+            ValueError: If the buffer is empty, or ``replace`` is false and
+                ``batch_size`` exceeds the number of stored items.
+        """
+        return self._take(self._random_rows(batch_size, rng, replace))
+
+    def sample_sequences(
+        self,
+        batch_size: int,
+        length: int,
+        *,
+        rng: np.random.Generator | None = None,
+    ) -> _BatchT:
+        """Draw windows of ``length`` consecutive items: ``(batch, length, *shape)``.
+
+        Each window holds items in the order they were collected, also where it
+        crosses the end of the ring's storage. Window starts are uniform; a dict
+        buffer draws the same windows for every field.
+
+        Raises:
+            ValueError: If ``length`` is not between 1 and ``len(self)``.
+        """
+        return self._take(self._window_rows(batch_size, length, rng))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _take(self, rows: NDArray[np.intp]) -> _BatchT:
+        return self._pack([field.take(rows) for field in self._fields])
 
     def _check_can_sample(self, batch_size: int) -> None:
         if batch_size < 0:
             raise ValueError(f"batch_size must be non-negative, got {batch_size}.")
-        if self.size == 0 and batch_size > 0:
+        if self._size == 0 and batch_size > 0:
             raise ValueError("Cannot sample from an empty ring buffer.")
 
-    def random_rows(
+    def _random_rows(
         self, batch_size: int, rng: np.random.Generator | None, replace: bool
     ) -> NDArray[np.intp]:
         """Rows of ``batch_size`` items drawn uniformly from the stored ones."""
         self._check_can_sample(batch_size)
-        generator = self._generator(rng)
+        generator = self._rng if rng is None else rng
         if replace:
-            return _uniform_below(generator, self.size, batch_size)
-        if batch_size > self.size:
+            return _uniform_below(generator, self._size, batch_size)
+        if batch_size > self._size:
             raise ValueError(
-                f"Cannot draw {batch_size} distinct items from {self.size} stored "
+                f"Cannot draw {batch_size} distinct items from {self._size} stored "
                 "ones; pass replace=True or a smaller batch_size."
             )
-        return generator.choice(self.size, size=batch_size, replace=False).astype(
+        return generator.choice(self._size, size=batch_size, replace=False).astype(
             np.intp
         )
 
-    def window_rows(
+    def _window_rows(
         self, batch_size: int, length: int, rng: np.random.Generator | None
     ) -> NDArray[np.intp]:
         """Rows of ``batch_size`` windows of ``length`` consecutive items.
@@ -167,59 +248,66 @@ class _Ring(Generic[ArrayT]):
         the end of the storage continues at its start, in collection order.
         """
         self._check_can_sample(batch_size)
-        if not 1 <= length <= self.size:
+        if not 1 <= length <= self._size:
             raise ValueError(
                 f"length must be between 1 and the number of stored items "
-                f"({self.size}), got {length}."
+                f"({self._size}), got {length}."
             )
-        starts = _uniform_below(
-            self._generator(rng), self.size - length + 1, batch_size
-        )
+        generator = self._rng if rng is None else rng
+        starts = _uniform_below(generator, self._size - length + 1, batch_size)
         offsets = np.arange(length, dtype=np.intp)
-        return (self.oldest + starts[:, np.newaxis] + offsets) % self.capacity
+        return (self._oldest + starts[:, np.newaxis] + offsets) % self._capacity
 
-    def take(self, rows: NDArray[np.intp]) -> list[ArrayT]:
-        return [field.take(rows) for field in self.fields]
+    def save_state(self, path: Path) -> None:
+        """Write each field's items, oldest first, to ``path.with_suffix(".npz")``.
 
-    def save(self, path: Path) -> None:
+        One array per field, named after it (``"data"`` for :class:`RingBuffer`).
+        """
+        oldest, size = self._oldest, self._size
         arrays = {
-            field.name: field.to_numpy(values)
-            for field, values in zip(self.fields, self.ordered(), strict=True)
+            field.name: field.to_numpy(field.ordered(oldest, size))
+            for field in self._fields
         }
         with zipfile.ZipFile(path.with_suffix(".npz"), "w", allowZip64=True) as archive:
             for name, array in arrays.items():
                 with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, array, allow_pickle=False)
 
-    def load(self, path: Path) -> None:
+    def load_state(self, path: Path) -> None:
+        """Load what :meth:`save_state` wrote; if there are too many, keep the newest.
+
+        Raises:
+            ValueError: If the file's fields, shapes or dtypes differ from this
+                buffer's.
+        """
         file = path.with_suffix(".npz")
         with np.load(file, allow_pickle=False) as archive:
             names = set(archive.files)
-            if names != set(self.specs):
+            if names != set(self._specs):
                 raise ValueError(
                     f"{file} holds fields {sorted(names)}, but this buffer has fields "
-                    f"{sorted(self.specs)}."
+                    f"{sorted(self._specs)}."
                 )
-            arrays = {name: archive[name] for name in self.specs}
+            arrays = {name: archive[name] for name in self._specs}
         lengths = {len(array) for array in arrays.values()}
         if len(lengths) > 1:
             raise ValueError(f"{file} holds fields of different lengths: {lengths}.")
         for name, array in arrays.items():
-            spec = self.specs[name]
+            spec = self._specs[name]
             if array.shape[1:] != spec.shape or array.dtype != spec.dtype:
                 raise ValueError(
                     f"{file}: field '{name}' holds items of shape {array.shape[1:]} "
                     f"and dtype {array.dtype}; this buffer expects shape "
                     f"{spec.shape} and dtype {spec.dtype}."
                 )
-        count = min(lengths.pop(), self.capacity) if lengths else 0
-        for field in self.fields:
+        count = min(lengths.pop(), self._capacity) if lengths else 0
+        for field in self._fields:
             field.load_rows(arrays[field.name][len(arrays[field.name]) - count :])
-        self.size = count
-        self.next_slot = count % self.capacity
+        self._size = count
+        self._next_slot = count % self._capacity
 
 
-class RingBuffer(DataBuffer[ArrayLike, ArrayT]):
+class RingBuffer(_RingBufferBase[ArrayLike, ArrayT, ArrayT]):
     """The newest ``max_size`` fixed-shape numeric items, in one preallocated array.
 
     ``add`` copies the item into the ring (the caller may reuse its array) in O(1);
@@ -284,17 +372,8 @@ class RingBuffer(DataBuffer[ArrayLike, ArrayT]):
                 size, or ``device`` is given for the numpy backend.
             TypeError: If ``dtype`` is not numeric.
         """
-        if max_size <= 0:
-            raise ValueError(f"max_size must be positive, got {max_size}.")
-        super().__init__(max_queue_size=max_size)
-        spec = _field_spec(DATA_FIELD, shape, dtype)
-        self._ring = _Ring[ArrayT](max_size, {DATA_FIELD: spec}, backend, device, seed)
-        (self._field,) = self._ring.fields
-
-    @property
-    def max_size(self) -> int:
-        """How many items the buffer keeps."""
-        return self._ring.capacity
+        super().__init__({DATA_FIELD: (shape, dtype)}, max_size, backend, device, seed)
+        (self._field,) = self._fields
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -306,76 +385,16 @@ class RingBuffer(DataBuffer[ArrayLike, ArrayT]):
         """The numpy dtype of the stored items."""
         return self._field.dtype
 
-    def add(self, data: ArrayLike) -> None:
-        """Copy ``data`` into the ring, overwriting the oldest item once full.
+    def _checked(self, data: ArrayLike) -> tuple[object]:
+        return (self._field.check(data),)
 
-        Raises:
-            ValueError: If the item's shape is not :attr:`shape`.
-            TypeError: If the item's dtype cannot be cast to :attr:`dtype`.
-        """
-        ring = self._ring
-        self._field.put(ring.next_slot, self._field.check(data))
-        ring.advance()
-
-    def get_data(self) -> ArrayT:
-        """A new array of all stored items, oldest first: ``(len, *shape)``."""
-        ring = self._ring
-        return self._field.ordered(ring.oldest, ring.size)
-
-    def sample(
-        self,
-        batch_size: int,
-        *,
-        rng: np.random.Generator | None = None,
-        replace: bool = True,
-    ) -> ArrayT:
-        """Draw ``batch_size`` stored items uniformly at random: ``(batch, *shape)``.
-
-        Args:
-            batch_size: Number of items.
-            rng: Random generator (default: the buffer's own, see ``seed``).
-            replace: Whether an item may be drawn more than once.
-
-        Raises:
-            ValueError: If the buffer is empty, or ``replace`` is false and
-                ``batch_size`` exceeds the number of stored items.
-        """
-        return self._field.take(self._ring.random_rows(batch_size, rng, replace))
-
-    def sample_sequences(
-        self,
-        batch_size: int,
-        length: int,
-        *,
-        rng: np.random.Generator | None = None,
-    ) -> ArrayT:
-        """Draw windows of ``length`` consecutive items: ``(batch, length, *shape)``.
-
-        Each window holds items in the order they were collected, also where it
-        crosses the end of the ring's storage. Window starts are uniform.
-
-        Raises:
-            ValueError: If ``length`` is not between 1 and ``len(self)``.
-        """
-        return self._field.take(self._ring.window_rows(batch_size, length, rng))
-
-    def __len__(self) -> int:
-        return self._ring.size
-
-    def save_state(self, path: Path) -> None:
-        """Write the items, oldest first, to ``path.with_suffix(".npz")`` as ``"data"``."""
-        self._ring.save(path)
-
-    def load_state(self, path: Path) -> None:
-        """Load what :meth:`save_state` wrote; if there are too many, keep the newest.
-
-        Raises:
-            ValueError: If the file's shape or dtype differs from this buffer's.
-        """
-        self._ring.load(path)
+    def _pack(self, arrays: list[ArrayT]) -> ArrayT:
+        return arrays[0]
 
 
-class DictRingBuffer(DataBuffer[Mapping[str, ArrayLike], dict[str, ArrayT]]):
+class DictRingBuffer(
+    _RingBufferBase[Mapping[str, ArrayLike], dict[str, ArrayT], ArrayT]
+):
     """A :class:`RingBuffer` whose items are several named fields per step.
 
     Each field has its own shape and dtype and its own preallocated array; all
@@ -432,98 +451,30 @@ class DictRingBuffer(DataBuffer[Mapping[str, ArrayLike], dict[str, ArrayT]]):
                 shape has a negative size.
             TypeError: If a dtype is not numeric.
         """
-        if max_size <= 0:
-            raise ValueError(f"max_size must be positive, got {max_size}.")
-        if not fields:
-            raise ValueError("DictRingBuffer needs at least one field.")
-        super().__init__(max_queue_size=max_size)
-        specs = {
-            name: _field_spec(name, shape, dtype)
-            for name, (shape, dtype) in fields.items()
-        }
-        self._ring = _Ring[ArrayT](max_size, specs, backend, device, seed)
-        self._names = tuple(specs)
-        self._name_set: AbstractSet[str] = frozenset(specs)
-
-    @property
-    def max_size(self) -> int:
-        """How many steps the buffer keeps."""
-        return self._ring.capacity
+        super().__init__(fields, max_size, backend, device, seed)
+        self._names = tuple(self._specs)
+        self._name_set: AbstractSet[str] = frozenset(self._names)
 
     @property
     def fields(self) -> dict[str, FieldSpec]:
         """Shape and dtype of each field (a fresh dict each time)."""
-        return dict(self._ring.specs)
+        return dict(self._specs)
 
     @property
     def keys(self) -> set[str]:
         """The field names (a fresh set each time)."""
         return set(self._names)
 
-    def add(self, data: Mapping[str, ArrayLike]) -> None:
-        """Copy one step's values into the ring, overwriting the oldest once full.
-
-        Raises:
-            ValueError: If the keys of ``data`` differ from the field names, or a
-                value has the wrong shape.
-            TypeError: If a value's dtype cannot be cast to its field's dtype.
-        """
+    def _checked(self, data: Mapping[str, ArrayLike]) -> list[object]:
         if data.keys() != self._name_set:
             raise ValueError(
                 f"Data keys {set(data.keys())} do not match expected keys "
                 f"{set(self._names)}"
             )
-        self._ring.add([data[name] for name in self._names])
+        return [
+            field.check(data[name])
+            for field, name in zip(self._fields, self._names, strict=True)
+        ]
 
-    def _by_name(self, arrays: Iterable[ArrayT]) -> dict[str, ArrayT]:
+    def _pack(self, arrays: list[ArrayT]) -> dict[str, ArrayT]:
         return dict(zip(self._names, arrays, strict=True))
-
-    def get_data(self) -> dict[str, ArrayT]:
-        """For each field, a new array of all stored values, oldest first."""
-        return self._by_name(self._ring.ordered())
-
-    def sample(
-        self,
-        batch_size: int,
-        *,
-        rng: np.random.Generator | None = None,
-        replace: bool = True,
-    ) -> dict[str, ArrayT]:
-        """Draw ``batch_size`` stored steps uniformly; the same steps for every field.
-
-        See :meth:`RingBuffer.sample`.
-        """
-        return self._by_name(
-            self._ring.take(self._ring.random_rows(batch_size, rng, replace))
-        )
-
-    def sample_sequences(
-        self,
-        batch_size: int,
-        length: int,
-        *,
-        rng: np.random.Generator | None = None,
-    ) -> dict[str, ArrayT]:
-        """Draw windows of ``length`` consecutive steps; the same for every field.
-
-        See :meth:`RingBuffer.sample_sequences`.
-        """
-        return self._by_name(
-            self._ring.take(self._ring.window_rows(batch_size, length, rng))
-        )
-
-    def __len__(self) -> int:
-        return self._ring.size
-
-    def save_state(self, path: Path) -> None:
-        """Write each field, oldest first, to ``path.with_suffix(".npz")``."""
-        self._ring.save(path)
-
-    def load_state(self, path: Path) -> None:
-        """Load what :meth:`save_state` wrote; if there are too many, keep the newest.
-
-        Raises:
-            ValueError: If the file's fields, shapes or dtypes differ from this
-                buffer's.
-        """
-        self._ring.load(path)
