@@ -56,6 +56,8 @@ class Payload:
     log_level: int
     generic_models: tuple[str, ...]
     """Models whose parameters travel pickled (no shared-memory path)."""
+    shared_models: dict[str, int]
+    """Models that publish syncs to shared slots: the index of their slots."""
 
 
 class _Sender:
@@ -90,8 +92,14 @@ class _ForwardingHandler(logging.Handler):
             self.handleError(record)
 
 
-def main(control: Connection, data: Connection) -> None:
-    """Run one training group until told to exit (the spawned process's target)."""
+def main(control: Connection, data: Connection, shared: list[Any]) -> None:
+    """Run one training group until told to exit (the spawned process's target).
+
+    Args:
+        control: The control connection.
+        data: The receiving end of the data connection.
+        shared: Shared-memory parameter slots, as the payload refers to them.
+    """
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the launcher's to handle
     sender = _Sender(control)
@@ -104,6 +112,8 @@ def main(control: Connection, data: Connection) -> None:
     root.handlers[:] = [_ForwardingHandler(sender)]
     root.setLevel(payload.log_level)
     with runtime_settings(payload.switch_interval, payload.torch_num_threads):
+        for name, index in payload.shared_models.items():
+            payload.models.data[name]._publish_through(shared[index])  # type: ignore[attr-defined]
         _TrainingProcess(payload, control, data, sender).run()
 
 

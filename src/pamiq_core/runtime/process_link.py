@@ -56,6 +56,7 @@ class ProcessLink:
         models: Mapping[str, TrainingModel[Any]],
         run_stats: Mapping[str, RunStats],
         buffer_lengths: dict[str, int],
+        shared: list[object],
     ) -> None:
         """Prepare the link; nothing starts before :meth:`start`.
 
@@ -68,6 +69,9 @@ class ProcessLink:
                 models.
             run_stats: Per trainer, the stats to update from telemetry.
             buffer_lengths: Per buffer, the length to update from telemetry.
+            shared: What the process gets as arguments when it starts, because it
+                can travel no other way (shared-memory parameter slots with their
+                inter-process locks); the payload refers to them by index.
         """
         self.group = group
         self._models = dict(models)
@@ -82,7 +86,7 @@ class ProcessLink:
         data_receiver, self._data = context.Pipe(duplex=False)
         self._process: BaseProcess = context.Process(
             target=child.main,
-            args=(child_control, data_receiver),
+            args=(child_control, data_receiver, shared),
             name=f"pamiq-{group.label}",
             daemon=True,
         )

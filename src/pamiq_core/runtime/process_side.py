@@ -9,6 +9,7 @@ processes write their items into the snapshot directory this process prepares.
 
 import ast
 import logging
+import multiprocessing
 import pickle
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,7 +21,7 @@ from typing_extensions import override
 from pamiq_core import time
 from pamiq_core.data import DataBuffer, DataUsersDict
 from pamiq_core.metrics import RunStats
-from pamiq_core.model import TrainingModelsDict
+from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadTypes
 from pamiq_core.thread.threads import BackgroundThread
@@ -192,16 +193,22 @@ class ProcessTrainingSide(TrainingSide):
             for name, buffer in buffers.items()
         }
         collectors = data_users.data_collectors_dict
-        self._links = [
-            ProcessLink(
-                group,
-                collectors,
-                {n: models.data[n] for n in group.models},
-                self._run_stats,
-                self._lengths,
+        self._shared: list[dict[str, int]] = []
+        self._links: list[ProcessLink] = []
+        for group in self._groups:
+            group_models = {n: models.data[n] for n in group.models}
+            slots, indices = _share_parameters(group_models)
+            self._shared.append(indices)
+            self._links.append(
+                ProcessLink(
+                    group,
+                    collectors,
+                    group_models,
+                    self._run_stats,
+                    self._lengths,
+                    slots,
+                )
             )
-            for group in self._groups
-        ]
         self._threads = {
             link.group.label: GroupProxyThread(link) for link in self._links
         }
@@ -282,6 +289,7 @@ class ProcessTrainingSide(TrainingSide):
         for name, trainer in trainers.items():
             attached = _Attached({name: trainer}, models, data_users)
             _check_picklable(f"trainer '{name}'", attached, trainer)
+        shared = self._shared[group.index]
         return Payload(
             group=group,
             trainers=_Attached(trainers, models, data_users),  # type: ignore[arg-type]
@@ -294,9 +302,36 @@ class ProcessTrainingSide(TrainingSide):
             generic_models=tuple(
                 n
                 for n, m in models.data.items()
-                if m.has_inference_model and not m.inference_thread_only
+                if m.has_inference_model
+                and not m.inference_thread_only
+                and n not in shared
             ),
+            shared_models=shared,
         )
+
+
+def _share_parameters(
+    models: Mapping[str, TrainingModel[Any]],
+) -> tuple[list[object], dict[str, int]]:
+    """Shared-memory slots for the models that offer them (torch models).
+
+    Returns:
+        The slots, to give the process when it starts, and each model's index.
+    """
+    context = multiprocessing.get_context("spawn")
+    slots: list[object] = []
+    indices: dict[str, int] = {}
+    for name, model in models.items():
+        share = getattr(model, "_share_with_process", None)
+        if (
+            share is None
+            or not model.has_inference_model
+            or model.inference_thread_only
+        ):
+            continue
+        indices[name] = len(slots)
+        slots.append(share(context.Lock()))
+    return slots, indices
 
 
 class _Attached(dict[str, Trainer]):
@@ -364,7 +399,10 @@ def _unpicklable_attribute(value: object) -> str | None:
             (f"item {i}", v) for i, v in enumerate(cast(Iterable[object], value))
         ]
     elif hasattr(value, "__dict__"):
-        children = [(f"attribute {k!r}", v) for k, v in vars(value).items()]
+        state: object = value.__getstate__()  # what pickling takes from it
+        if isinstance(state, dict):
+            items = cast(dict[str, object], state).items()
+            children = [(f"attribute {k!r}", v) for k, v in items]
     for described, child in children:
         try:
             pickle.dumps(child, protocol=pickle.HIGHEST_PROTOCOL)
@@ -386,8 +424,6 @@ def check_main_module_is_guarded() -> None:
         RuntimeError: Naming the file and line of the unguarded call, or saying
             that ``launch`` is running inside a training process.
     """
-    import multiprocessing  # noqa: PLC0415  (only needed for this check)
-
     if multiprocessing.parent_process() is not None and _is_spawn_bootstrap():
         raise RuntimeError(
             "launch() was called while a training process imported the main "

@@ -4,7 +4,7 @@ import threading
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from threading import RLock
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import torch
 from torch import nn
@@ -13,6 +13,7 @@ from typing_extensions import override
 from pamiq_core.model import InferenceModel
 
 from ._procedure import InferenceProcedureCallable
+from ._shared import SharedSlots
 
 _ModuleT = TypeVar("_ModuleT", bound=nn.Module)
 
@@ -126,6 +127,10 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
         self._lock = threading.RLock()
         self._writer_lock = threading.Lock()
         self._sync_version = 0
+        # Process mode (see _shared.py): the agent's side takes syncs from these
+        # shared slots; the training process's side publishes syncs to them.
+        self._take_from: SharedSlots | None = None
+        self._publish_to: SharedSlots | None = None
 
     @property
     def _raw_model(self) -> _ModuleT:
@@ -157,6 +162,11 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
 
     def _enter(self) -> _ModuleT:
         """Start using the front module; call right after acquiring the lock."""
+        if self._depth == 0 and self._take_from is not None:
+            taken = self._take_from.take()
+            if taken is not None:
+                self._front = cast(_ModuleT, taken[0])
+                self._sync_version = taken[1]
         ready, back = self._ready, self._back
         if self._depth == 0 and ready is not None and back is not None:
             # A sync finished while inference held the lock: make its swap now,
@@ -282,6 +292,12 @@ class TorchInferenceModel(InferenceModel, Generic[_ModuleT]):
                 runs on the front module under the lock, so inference waits for
                 the whole write.
         """
+        if self._publish_to is not None:  # the agent is in another process
+            with self._writer_lock:
+                self._publish_to.publish(
+                    cast(Callable[[nn.Module], None], write), version
+                )
+            return
         with self._writer_lock:  # one sync at a time
             if self._back is None and new_back is not None:
                 self._back = new_back()

@@ -29,6 +29,7 @@ from ._procedure import (
     default_infer_procedure,
     get_device,
 )
+from ._shared import SharedSlots
 
 __all__ = [
     "InferenceProcedureCallable",
@@ -213,6 +214,35 @@ class TorchTrainingModel(
             None if self._in_place else self._new_inference_copy,
         )
         self._sync_version = version
+
+    @override
+    def __getstate__(self) -> dict[str, Any]:
+        """The model to send to a process; its copy plans are made anew there."""
+        state = super().__getstate__()
+        state["_copier"] = ModuleCopier()
+        return state
+
+    def _share_with_process(self, lock: Any) -> SharedSlots:
+        """Process mode, the agent's side: take syncs from shared-memory slots.
+
+        The agent's copy and a second copy move into shared memory; a training
+        process given the slots (:meth:`_publish_through`) writes its syncs there.
+        Call before any thread uses the inference model.
+        """
+        inference = self.inference_model
+        front = inference._raw_model  # pyright: ignore[reportPrivateUsage]
+        slots = SharedSlots.create(front, self._new_inference_copy(), lock)
+        inference._raw_model = cast(_ModuleT, slots.modules[0])  # pyright: ignore[reportPrivateUsage]
+        inference._take_from = slots  # pyright: ignore[reportPrivateUsage]
+        return slots
+
+    def _publish_through(self, slots: SharedSlots) -> None:
+        """Process mode, the training side: write syncs into the shared ``slots``."""
+        inference = TorchInferenceModel(
+            cast(_ModuleT, slots.modules[0]), self._inference_procedure
+        )
+        inference._publish_to = slots  # pyright: ignore[reportPrivateUsage]
+        self._inference_model = inference
 
     @override
     def save_state(self, path: Path) -> None:
