@@ -1,7 +1,7 @@
 """Helpers for testing your own components without starting any thread."""
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from unittest.mock import MagicMock, Mock
 
 from pamiq_core.data import DataBuffer, DataCollectorsDict, DataUsersDict
@@ -13,6 +13,7 @@ from pamiq_core.model import (
     TrainingModelsDict,
 )
 from pamiq_core.trainer import Trainer, TrainersDict
+from pamiq_core.utils.checks import require_instance
 
 
 class ConnectedComponents(NamedTuple):
@@ -39,7 +40,22 @@ def connect_components(
 
     Returns:
         The containers the components were attached to.
+
+    Raises:
+        TypeError: If a component is certainly of the wrong kind (a model among
+            the buffers, a dict of models as the trainers, ...).
     """
+    if agent is not None:
+        require_instance(agent, Agent, "connect_components(agent=...)")
+    if trainers is not None and not isinstance(trainers, Mapping):
+        require_instance(trainers, Trainer, "connect_components(trainers=...)")
+    kinds = ((trainers, "trainers", Trainer), (buffers, "buffers", DataBuffer))
+    for parts, argument, kind in (*kinds, (models, "models", TrainingModel)):
+        if isinstance(parts, Mapping):
+            for name, part in cast(Mapping[str, object], parts).items():
+                require_instance(
+                    part, kind, f"connect_components({argument}=...)[{name!r}]"
+                )
     data_users = DataUsersDict.from_data_buffers(buffers or {})
     data_collectors = data_users.data_collectors_dict
     training_models = TrainingModelsDict(models or {})
