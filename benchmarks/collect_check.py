@@ -49,7 +49,7 @@ def collects(collector: DataCollector[Any], item: object, n: int) -> Callable[[]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run, for CI")
     args = parser.parse_args()
     repeats, n = (3, 20_000) if args.quick else (30, 200_000)

@@ -19,7 +19,7 @@ from pamiq_core.model import InferenceModel, TrainingModel
 from pamiq_core.trainer import Trainer
 from pamiq_core.utils.checks import describe, is_torch_module, require_instance
 from pamiq_core.utils.init_check import check_initialised
-from pamiq_core.utils.naming import UnknownNameError, unknown_name_message
+from pamiq_core.utils.naming import UnknownNameError, name_choices
 
 _INTERACTION_HINT = (
     "Connect an agent to its environment first: Interaction(agent, environment), "
@@ -227,12 +227,9 @@ def _check_trainer_conditions(
         who = f"Trainer {trainer_name!r} ({type(trainer).__name__})"
         if condition not in buffers:
             raise UnknownNameError(
-                unknown_name_message(
-                    condition,
-                    buffers,
-                    "buffer",
-                    f"{who}(training_condition_data_user={condition!r})",
-                )
+                f"{who} has training_condition_data_user={condition!r}, but there "
+                f"is no buffer named {condition!r}. "
+                + name_choices(condition, buffers, "buffer", "launch(buffers=...)")
             )
         buffer = buffers[condition]
         window = getattr(buffer, "max_queue_size", None)

@@ -8,8 +8,7 @@ from typing import Any, Self
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.utils.naming import (
     UnknownNameError,
-    close_matches,
-    quoted,
+    name_choices,
     unknown_name_message,
 )
 
@@ -71,14 +70,10 @@ class DataCollectorsDict(UserDict[str, DataCollector[Any]]):
             raise UnknownNameError(self._not_found_message(key)) from None
 
     def _not_found_message(self, name: object) -> str:
-        message = (
-            f"Data collector {name!r} not found. The data collector names are: "
-            f"{quoted(self.data)} (the keys of launch(buffers=...))."
+        # The first sentence is 0.6's message.
+        return f"Data collector {name!r} not found. " + name_choices(
+            name, self.data, "data collector", "launch(buffers=...)"
         )
-        matches = close_matches(name, self.data)
-        if matches:
-            message += f" Did you mean {matches[0]!r}?"
-        return message
 
     def __delitem__(self, key: str) -> None:
         """Remove the collector; its name may then be acquired again."""
@@ -120,7 +115,9 @@ class DataUsersDict(UserDict[str, DataUser[Any]], PersistentStateMixin):
             return self.data[key]
         except KeyError:
             raise UnknownNameError(
-                unknown_name_message(key, self.data, "data user")
+                unknown_name_message(
+                    key, self.data, "data user", origin="launch(buffers=...)"
+                )
             ) from None
 
     def __setitem__(self, key: str, item: DataUser[Any]) -> None:

@@ -42,8 +42,14 @@ class Interaction(PartsForwardingMixin, Generic[ObsType, ActType]):
         swapped = isinstance(agent, Environment) and isinstance(environment, Agent)
         hint = "The order is Interaction(agent, environment)." if swapped else ""
         name = type(self).__name__
-        require_instance(agent, Agent, f"{name}(agent=...)", hint)
-        require_instance(environment, Environment, f"{name}(environment=...)", hint)
+        require_instance(agent, Agent, f"{name}(agent=...)", hint, ("step",))
+        require_instance(
+            environment,
+            Environment,
+            f"{name}(environment=...)",
+            hint,
+            ("observe", "affect"),
+        )
         self.agent = agent
         self.environment = environment
 

@@ -79,8 +79,10 @@ class ModularEnvironment(PartsForwardingMixin, Environment[ObsType, ActType]):
             hint = f"The order is {name}(sensor, actuator)."
         else:
             hint = ""
-        require_instance(sensor, Sensor, f"{name}(sensor=...)", hint)
-        require_instance(actuator, Actuator, f"{name}(actuator=...)", hint)
+        require_instance(sensor, Sensor, f"{name}(sensor=...)", hint, ("read",))
+        require_instance(
+            actuator, Actuator, f"{name}(actuator=...)", hint, ("operate",)
+        )
         self.sensor = sensor
         self.actuator = actuator
 
@@ -130,7 +132,9 @@ class SensorsDict(
         Raises:
             TypeError: If ``item`` is certainly not a sensor.
         """
-        require_instance(item, Sensor, f"{type(self).__name__}[{key!r}]")
+        require_instance(
+            item, Sensor, f"{type(self).__name__}[{key!r}]", needs=("read",)
+        )
         self.data[key] = item
 
     @override
@@ -163,7 +167,9 @@ class ActuatorsDict(
         Raises:
             TypeError: If ``item`` is certainly not an actuator.
         """
-        require_instance(item, Actuator, f"{type(self).__name__}[{key!r}]")
+        require_instance(
+            item, Actuator, f"{type(self).__name__}[{key!r}]", needs=("operate",)
+        )
         self.data[key] = item
 
     @override

@@ -142,7 +142,9 @@ class EnvironmentWrapper(
             act_wrapper: Transforms the agent's actions for ``env``.
         """
         name = type(self).__name__
-        require_instance(env, Environment, f"{name}(env=...)")
+        require_instance(
+            env, Environment, f"{name}(env=...)", needs=("observe", "affect")
+        )
         self.env = env
         self._obs_wrapper = _as_wrapper(obs_wrapper, f"{name}(obs_wrapper=...)")
         self._act_wrapper = _as_wrapper(act_wrapper, f"{name}(act_wrapper=...)")
@@ -178,7 +180,7 @@ class SensorWrapper(PartsForwardingMixin, Sensor[W], Generic[T, W]):
     def __init__(self, sensor: Sensor[T], wrapper: Wrapper[T, W] | Callable[[T], W]):
         """Read ``sensor`` and transform its readings with ``wrapper``."""
         name = type(self).__name__
-        require_instance(sensor, Sensor, f"{name}(sensor=...)")
+        require_instance(sensor, Sensor, f"{name}(sensor=...)", needs=("read",))
         self.sensor = sensor
         self._wrapper = _as_wrapper(wrapper, f"{name}(wrapper=...)")
 
@@ -208,7 +210,9 @@ class ActuatorWrapper(PartsForwardingMixin, Actuator[W], Generic[T, W]):
     ) -> None:
         """Transform actions with ``wrapper`` and pass them to ``actuator``."""
         name = type(self).__name__
-        require_instance(actuator, Actuator, f"{name}(actuator=...)")
+        require_instance(
+            actuator, Actuator, f"{name}(actuator=...)", needs=("operate",)
+        )
         self.actuator = actuator
         self._wrapper = _as_wrapper(wrapper, f"{name}(wrapper=...)")
 

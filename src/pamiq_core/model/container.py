@@ -44,9 +44,8 @@ class InferenceModelsDict(UserDict[str, InferenceModel]):
                 "has_inference_model=False, so only trainers can use it. Create it "
                 "with has_inference_model=True if the agent needs it."
             )
-        return (
-            unknown_name_message(key, self.data, "inference model", context)
-            + " Models are named by the keys of launch(models=...)."
+        return unknown_name_message(
+            key, self.data, "inference model", context, "launch(models=...)"
         )
 
 
@@ -83,7 +82,9 @@ class TrainingModelsDict(UserDict[str, TrainingModel[Any]], PersistentStateMixin
             model = self.data[key]
         except KeyError:
             raise UnknownNameError(
-                unknown_name_message(key, self.data, "training model")
+                unknown_name_message(
+                    key, self.data, "training model", origin="launch(models=...)"
+                )
             ) from None
         if model.inference_thread_only:
             raise KeyError(

@@ -151,8 +151,8 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
                 training_models,
                 "training model",
                 f"{type(self).__name__}.get_training_model",
+                "launch(models=...)",
             )
-            message += " Models are named by the keys of launch(models=...)."
             if self._data_users is not None and name in self._data_users:
                 message += f" {name!r} is a data user: use get_data_user({name!r})."
             raise UnknownNameError(message)
@@ -177,9 +177,12 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
             )
         if name not in data_users:
             message = unknown_name_message(
-                name, data_users, "data user", f"{type(self).__name__}.get_data_user"
+                name,
+                data_users,
+                "data user",
+                f"{type(self).__name__}.get_data_user",
+                "launch(buffers=...)",
             )
-            message += " Data users are named by the keys of launch(buffers=...)."
             if self._training_models is not None and name in self._training_models:
                 message += (
                     f" {name!r} is a training model: use get_training_model({name!r})."
@@ -208,8 +211,8 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
                     "data user",
                     f"{type(self).__name__}(training_condition_data_user="
                     f"{condition!r})",
+                    "launch(buffers=...)",
                 )
-                + " Data users are named by the keys of launch(buffers=...)."
             )
         data_user = self.get_data_user(condition)
         data_user.update()

@@ -2,9 +2,10 @@
 
 The checks refuse only what is certainly wrong: a class instead of an instance,
 ``None``, a mapping where one component goes, a pamiq-core component of another
-kind (an environment where an agent goes), or a bare torch module or gymnasium
-environment that needs wrapping. Anything else is accepted, so duck-typed
-components and plain mocks keep working.
+kind (an environment where an agent goes), a bare torch module or gymnasium
+environment that needs wrapping, or an object without the methods that will be
+called on it. Anything else is accepted, so duck-typed components and plain mocks
+keep working.
 """
 
 from collections.abc import Mapping
@@ -63,8 +64,14 @@ def describe(obj: object) -> str:
     return article(name)
 
 
-def wrong_kind(value: object, kind: type) -> bool:
-    """Whether ``value`` is certainly not usable where a ``kind`` goes."""
+def wrong_kind(value: object, kind: type, needs: tuple[str, ...] = ()) -> bool:
+    """Whether ``value`` is certainly not usable where a ``kind`` goes.
+
+    Args:
+        value: What was given.
+        kind: What is expected.
+        needs: Methods that will be called on it.
+    """
     if isinstance(value, kind):
         return False
     return (
@@ -73,10 +80,17 @@ def wrong_kind(value: object, kind: type) -> bool:
         or _pamiq_kind(value) is not None
         or is_torch_module(value)
         or is_gymnasium_env(value)
+        or not all(hasattr(value, method) for method in needs)
     )
 
 
-def require_instance(value: object, kind: type, where: str, hint: str = "") -> None:
+def require_instance(
+    value: object,
+    kind: type,
+    where: str,
+    hint: str = "",
+    needs: tuple[str, ...] = (),
+) -> None:
     """Raise :class:`TypeError` if ``value`` is certainly not a ``kind``.
 
     Args:
@@ -84,8 +98,9 @@ def require_instance(value: object, kind: type, where: str, hint: str = "") -> N
         kind: What is expected.
         where: Where it was given, e.g. ``"Interaction(agent=...)"``.
         hint: What to do instead, added to the message.
+        needs: Methods that will be called on it; lacking one is certainly wrong.
     """
-    if not wrong_kind(value, kind):
+    if not wrong_kind(value, kind, needs):
         return
     if isinstance(value, type) and issubclass(value, kind):
         hint = f"Create one: {value.__name__}(...)."
@@ -93,5 +108,9 @@ def require_instance(value: object, kind: type, where: str, hint: str = "") -> N
         hint = "Wrap it: GymEnvironment(env) (from pamiq_core.gym)."
     elif is_torch_module(value) and not hint:
         hint = "Wrap it: TorchTrainingModel(module) (from pamiq_core.torch)."
+    elif not hint and value is not None and not isinstance(value, type):
+        lacking = [m for m in needs if not hasattr(value, m)]
+        if lacking:
+            hint = f"It has no {', '.join(f'{m}()' for m in lacking)}."
     message = f"{where} must be {article(kind.__name__)}; got {describe(value)}."
     raise TypeError(f"{message} {hint}" if hint else message)

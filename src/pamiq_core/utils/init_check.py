@@ -11,6 +11,7 @@ Only failed lookups pay: ``__getattr__`` runs after normal lookup fails, and it 
 hidden from type checkers so that they still flag misspelt attributes.
 """
 
+import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
 
 
@@ -51,13 +52,25 @@ def missing_init_message(obj: object, base: type, attribute: str | None = None) 
     """Explain that ``base.__init__`` never ran on ``obj``, and what to do."""
     own = type(obj)
     below = own.__mro__[: own.__mro__.index(base)]
-    inits = [cls.__name__ for cls in below if "__init__" in cls.__dict__]
+    defining = [cls for cls in below if "__init__" in cls.__dict__]
+    # An __init__ whose code never mentions super() or any __init__ is surely one
+    # that skips it; name only those when there are any.
+    inits = [cls.__name__ for cls in defining if not _may_call_init(cls)] or [
+        cls.__name__ for cls in defining
+    ]
     # A private attribute's name would only distract from the cause.
     missing = (
         f" (it has no attribute {attribute!r})"
         if attribute is not None and not attribute.startswith("_")
         else ""
     )
+    running = _running_init(obj)
+    if running is not None:
+        return (
+            f"{running}.__init__ uses this {own.__name__} object before "
+            f"{base.__name__}.__init__ has run{missing}. Call super().__init__(...) "
+            f"first in {running}.__init__."
+        )
     if not inits:
         return (
             f"This {own.__name__} object was created without running "
@@ -66,11 +79,28 @@ def missing_init_message(obj: object, base: type, attribute: str | None = None) 
         )
     culprits = " or ".join(f"{name}.__init__" for name in inits)
     return (
-        f"{culprits} does not call super().__init__() (or uses the object before "
-        f"calling it), so {base.__name__}.__init__ never ran and this "
+        f"{culprits} does not call super().__init__(), so "
+        f"{base.__name__}.__init__ never ran and this "
         f"{own.__name__} object is not set up{missing}. Add "
         f"super().__init__(...) at the start of {inits[0]}.__init__."
     )
+
+
+def _running_init(obj: object) -> str | None:
+    """The class whose ``__init__`` is running on ``obj`` now, if any (innermost)."""
+    frame = inspect.currentframe()
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__init__" and frame.f_locals.get("self") is obj:
+            qualified = code.co_qualname.rsplit(".", 1)[0]
+            return qualified.rsplit(".", 1)[-1]
+        frame = frame.f_back
+    return None
+
+
+def _may_call_init(cls: type) -> bool:
+    code = getattr(cls.__dict__["__init__"], "__code__", None)
+    return code is None or "super" in code.co_names or "__init__" in code.co_names
 
 
 def missing_attribute_error(obj: object, name: str) -> AttributeError:

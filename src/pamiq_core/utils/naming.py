@@ -35,7 +35,11 @@ def quoted(names: Iterable[str]) -> str:
 
 
 def unknown_name_message(
-    name: object, candidates: Iterable[str], kind: str, context: str = ""
+    name: object,
+    candidates: Iterable[str],
+    kind: str,
+    context: str = "",
+    origin: str = "",
 ) -> str:
     """Say that there is no ``kind`` called ``name``, list the candidates, suggest one.
 
@@ -45,19 +49,30 @@ def unknown_name_message(
         kind: What is named, e.g. ``"training model"``.
         context: Who asked, e.g. ``"RewardTrainer.get_training_model"``; it starts
             the message when given.
+        origin: Where the names come from, e.g. ``"launch(models=...)"``.
     """
-    names = sorted(candidates)
     start = f"{context}: no" if context else "No"
     if not isinstance(name, str):
-        return (
-            f"{start} {kind} named {name!r}: names are strings, but a "
-            f"{type(name).__name__} was given. The {kind} names are: {quoted(names)}."
+        start = f"{start} {kind} named {name!r}: names are strings, but a"
+        return f"{start} {type(name).__name__} was given. " + name_choices(
+            name, candidates, kind, origin
         )
-    message = f"{start} {kind} named {name!r}. The {kind} names are: {quoted(names)}."
+    return f"{start} {kind} named {name!r}. " + name_choices(
+        name, candidates, kind, origin
+    )
+
+
+def name_choices(
+    name: object, candidates: Iterable[str], kind: str, origin: str = ""
+) -> str:
+    """``The <kind> names are: 'a', 'b' (the keys of <origin>). Did you mean 'a'?``."""
+    names = sorted(candidates)
+    listed = f"The {kind} names are: {quoted(names)}"
+    listed += f" (the keys of {origin})." if origin else "."
     matches = close_matches(name, names)
     if matches:
-        message += f" Did you mean {matches[0]!r}?"
-    return message
+        listed += f" Did you mean {matches[0]!r}?"
+    return listed
 
 
 class HookNameWarning(UserWarning):
