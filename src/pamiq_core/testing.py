@@ -45,17 +45,7 @@ def connect_components(
         TypeError: If a component is certainly of the wrong kind (a model among
             the buffers, a dict of models as the trainers, ...).
     """
-    if agent is not None:
-        require_instance(agent, Agent, "connect_components(agent=...)")
-    if trainers is not None and not isinstance(trainers, Mapping):
-        require_instance(trainers, Trainer, "connect_components(trainers=...)")
-    kinds = ((trainers, "trainers", Trainer), (buffers, "buffers", DataBuffer))
-    for parts, argument, kind in (*kinds, (models, "models", TrainingModel)):
-        if isinstance(parts, Mapping):
-            for name, part in cast(Mapping[str, object], parts).items():
-                require_instance(
-                    part, kind, f"connect_components({argument}=...)[{name!r}]"
-                )
+    _check_kinds(agent, trainers, buffers, models)
     data_users = DataUsersDict.from_data_buffers(buffers or {})
     data_collectors = data_users.data_collectors_dict
     training_models = TrainingModelsDict(models or {})
@@ -72,6 +62,26 @@ def connect_components(
     return ConnectedComponents(
         data_users, data_collectors, training_models, inference_models
     )
+
+
+def _check_kinds(
+    agent: object, trainers: object, buffers: object, models: object
+) -> None:
+    """Refuse components that are certainly of the wrong kind (see ``require_instance``)."""
+    if agent is not None:
+        require_instance(agent, Agent, "connect_components(agent=...)")
+    if trainers is not None and not isinstance(trainers, Mapping):
+        require_instance(trainers, Trainer, "connect_components(trainers=...)")
+    named: dict[str, tuple[object, type]] = {
+        "trainers": (trainers, Trainer),
+        "buffers": (buffers, DataBuffer),
+        "models": (models, TrainingModel),
+    }
+    for argument, (parts, kind) in named.items():
+        if isinstance(parts, Mapping):
+            for name, part in cast(Mapping[str, object], parts).items():
+                where = f"connect_components({argument}=...)[{name!r}]"
+                require_instance(part, kind, where)
 
 
 def create_mock_models(
