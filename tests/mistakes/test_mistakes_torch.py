@@ -15,7 +15,7 @@ from pamiq_core.torch import (
     TorchTrainer,
     TorchTrainingModel,
 )
-from pamiq_core.trainer import UnsyncedModelWarning
+from pamiq_core.trainer.base import UnsyncedModelWarning
 from pamiq_core.utils.init_check import MissingSuperInitError
 
 from .parts import BanditAgent, Slots, ValueTable, pulls_buffer, run

@@ -13,7 +13,7 @@ import pytest
 
 from pamiq_core import Trainer
 from pamiq_core.testing import connect_components
-from pamiq_core.trainer import UnsyncedModelWarning
+from pamiq_core.trainer.base import UnsyncedModelWarning
 
 from .parts import BanditAgent, RewardTrainer, ValueTable, pulls_buffer, run
 
@@ -49,7 +49,7 @@ def test_a_model_handed_to_the_constructor_is_reported_once(tmp_path: Path) -> N
         )
     assert len(warned) == 1
     assert str(warned[0].message) == (
-        "HandedTrainer trains models it will never sync: self.handed is the model "
+        "HandedTrainer holds models that it never syncs: self.handed is the model "
         "'values' (ValueTable), which HandedTrainer never fetched with "
         "get_training_model('values'), so its training never reaches the agent: "
         "fetch it in on_training_models_attached() instead of keeping the object "

@@ -135,7 +135,8 @@ class DataCollector(Generic[T]):
         Raises:
             ValueError: If the buffer expects dict items with certain keys and
                 ``data`` has other keys.
-            TypeError: If the buffer expects dict items and ``data`` is none.
+            TypeError: If the buffer expects dict items and ``data`` is not a
+                mapping.
         """
         keys = self._item_keys
         if keys is not None:
@@ -164,12 +165,14 @@ class DataCollector(Generic[T]):
         if self._buffer_name is not None:
             where += f" {self._buffer_name!r}"
         where += " expects"
-        if not hasattr(data, "keys"):
+        try:
+            keys_of_data = cast(Any, data).keys
+            given = {str(k) for k in keys_of_data()}
+        except Exception:  # not a mapping at all
             return TypeError(
                 f"{where} dict items with keys {quoted(expected)}; collect() got "
                 f"a {type(data).__name__}: {_short_repr(data)}."
             )
-        given = {str(k) for k in cast(Iterable[object], data)}
         missing, extra = expected - given, given - expected
         details: list[str] = []
         if missing:

@@ -1,6 +1,6 @@
 """Trainers: what the training thread runs."""
 
-from .base import Trainer, UnsyncedModelWarning
+from .base import Trainer
 from .container import TrainersDict
 
-__all__ = ["Trainer", "TrainersDict", "UnsyncedModelWarning"]
+__all__ = ["Trainer", "TrainersDict"]

@@ -327,4 +327,4 @@ def _held_models_message(trainer: str, held: list[HeldModel]) -> str:
                 "the agent: fetch it in on_training_models_attached() instead of "
                 "keeping the object you created"
             )
-    return f"{trainer} trains models it will never sync: " + "; ".join(parts) + "."
+    return f"{trainer} holds models that it never syncs: " + "; ".join(parts) + "."
