@@ -111,3 +111,16 @@ def test_a_subclass_without_super_init(tmp_path: Path) -> None:
         r"never ran",
     ):
         run(tmp_path, agent=Pusher(), environment=Seeded())
+
+
+def test_a_gym_agent_without_super_init(tmp_path: Path) -> None:
+    class Counting(Pusher):
+        def __init__(self) -> None:  # pyright: ignore[reportMissingSuperCall]
+            self.episodes = 0
+
+    with pytest.raises(
+        MissingSuperInitError,
+        match=r"Counting\.__init__ does not "
+        r"call super\(\)\.__init__\(\), so Agent\.__init__ never ran",
+    ):
+        run(tmp_path, agent=Counting(), environment=GymEnvironment("CartPole-v1"))

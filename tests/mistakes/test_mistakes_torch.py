@@ -92,6 +92,25 @@ def test_a_torch_agent_without_super_init(tmp_path: Path) -> None:
         )
 
 
+def test_a_torch_training_model_subclass_without_super_init(tmp_path: Path) -> None:
+    class Scaled(TorchTrainingModel[nn.Linear]):
+        def __init__(self) -> None:  # pyright: ignore[reportMissingSuperCall]
+            self.scale = 2.0
+
+    with pytest.raises(
+        MissingSuperInitError,
+        match=r"Scaled\.__init__ does not "
+        r"call super\(\)\.__init__\(\), so TrainingModel\.__init__ "
+        r"never ran",
+    ):
+        run(
+            tmp_path,
+            agent=Greedy(),
+            models={"q": Scaled()},
+            trainers={"critic": Critic()},
+        )
+
+
 def test_a_bare_module_where_a_model_goes() -> None:
     from pamiq_core import Interaction
 
