@@ -32,6 +32,7 @@ from pamiq_core.state_persistence import (
     find_latest_state,
     read_manifest,
 )
+from pamiq_core.system_checks import claim_components
 from pamiq_core.thread import ReadOnlyThreadStatus, ThreadTypes
 from pamiq_core.thread.threads import (
     BackgroundThread,
@@ -235,12 +236,13 @@ def launch(
             ``shutdown_timeout`` seconds of the shutdown.
     """
     config = _as_launch_config(config)
-    system = _build_system(interaction, models, buffers, trainers, config)
-    _load_saved_state(system.state_store, config)
-    for model in system.training_models.values():
-        model.sync()  # inference starts from the training parameters
-    _attach_training_side(system, config)
-    _run(system, config)
+    with claim_components(interaction, models, buffers, trainers):
+        system = _build_system(interaction, models, buffers, trainers, config)
+        _load_saved_state(system.state_store, config)
+        for model in system.training_models.values():
+            model.sync()  # inference starts from the training parameters
+        _attach_training_side(system, config)
+        _run(system, config)
 
 
 @dataclass

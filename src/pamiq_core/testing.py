@@ -1,7 +1,7 @@
 """Helpers for testing your own components without starting any thread."""
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from unittest.mock import MagicMock, Mock
 
 from pamiq_core.data import DataBuffer, DataCollectorsDict, DataUsersDict
@@ -13,6 +13,7 @@ from pamiq_core.model import (
     TrainingModelsDict,
 )
 from pamiq_core.trainer import Trainer, TrainersDict
+from pamiq_core.utils.checks import require_instance
 
 
 class ConnectedComponents(NamedTuple):
@@ -39,7 +40,12 @@ def connect_components(
 
     Returns:
         The containers the components were attached to.
+
+    Raises:
+        TypeError: If a component is certainly of the wrong kind (a model among
+            the buffers, a dict of models as the trainers, ...).
     """
+    _check_kinds(agent, trainers, buffers, models)
     data_users = DataUsersDict.from_data_buffers(buffers or {})
     data_collectors = data_users.data_collectors_dict
     training_models = TrainingModelsDict(models or {})
@@ -56,6 +62,26 @@ def connect_components(
     return ConnectedComponents(
         data_users, data_collectors, training_models, inference_models
     )
+
+
+def _check_kinds(
+    agent: object, trainers: object, buffers: object, models: object
+) -> None:
+    """Refuse components that are certainly of the wrong kind (see ``require_instance``)."""
+    if agent is not None:
+        require_instance(agent, Agent, "connect_components(agent=...)")
+    if trainers is not None and not isinstance(trainers, Mapping):
+        require_instance(trainers, Trainer, "connect_components(trainers=...)")
+    named: dict[str, tuple[object, type]] = {
+        "trainers": (trainers, Trainer),
+        "buffers": (buffers, DataBuffer),
+        "models": (models, TrainingModel),
+    }
+    for argument, (parts, kind) in named.items():
+        if isinstance(parts, Mapping):
+            for name, part in cast(Mapping[str, object], parts).items():
+                where = f"connect_components({argument}=...)[{name!r}]"
+                require_instance(part, kind, where)
 
 
 def create_mock_models(

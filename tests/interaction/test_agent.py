@@ -65,7 +65,7 @@ class TestConstruction:
 
 class TestInferenceModels:
     def test_lookup_before_attachment_is_an_attribute_error(self) -> None:
-        with pytest.raises(AttributeError, match="attach_inference_models"):
+        with pytest.raises(AttributeError, match=r"on_inference_models_attached\(\)"):
             Leaf().get_inference_model("policy")
 
     def test_lookup_finds_attached_models(self) -> None:
@@ -101,7 +101,7 @@ class TestInferenceModels:
 
 class TestDataCollectors:
     def test_lookup_before_attachment_is_an_attribute_error(self) -> None:
-        with pytest.raises(AttributeError, match="attach_data_collectors"):
+        with pytest.raises(AttributeError, match=r"on_data_collectors_attached\(\)"):
             Leaf().get_data_collector("obs")
 
     def test_acquires_through_the_dict(self, collectors: Any) -> None:

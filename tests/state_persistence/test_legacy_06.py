@@ -104,8 +104,8 @@ class Source(Environment[float, float]):
 
 
 class Idle(Trainer):
-    def __init__(self) -> None:
-        super().__init__("numbers", min_buffer_size=10**9)  # never trains
+    def is_trainable(self) -> bool:
+        return False  # never trains: the loaded state stays as loaded
 
     def train(self) -> None:
         raise AssertionError("never trains")

@@ -231,16 +231,20 @@ class TestGetTorchTrainingModel:
         )
         with pytest.raises(TypeError) as raised:
             trainer.get_torch_training_model("plain")
-        assert (
-            str(raised.value) == "Model plain is not a instance of TorchTrainingModel"
+        # The spec's sentence first, then what to do.
+        assert str(raised.value).startswith(
+            "Model plain is not a instance of TorchTrainingModel. It is a NotTorch; "
         )
+        assert "TorchTrainingModel(module)" in str(raised.value)
 
     def test_wrong_module_class(self) -> None:
         trainer = Fetcher()
         attach(trainer)
         with pytest.raises(TypeError) as raised:
             trainer.get_torch_training_model("net", nn.Linear)
-        assert str(raised.value) == "Internal model is not a instance of Linear"
+        assert str(raised.value).startswith(
+            "Internal model is not a instance of Linear. Model 'net' wraps a "
+        )
 
 
 class TestOptimizersLiveAcrossRuns:

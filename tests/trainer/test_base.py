@@ -99,13 +99,18 @@ class TestAttaching:
         trainer = Recording()
         _, users = attached(trainer)
         assert trainer.get_data_user("data") is users["data"]
-        with pytest.raises(KeyError, match="No data user named 'nope'"):
+        with pytest.raises(
+            KeyError,
+            match=r"no data user named 'nope'\. The data user names are: 'data'",
+        ):
             trainer.get_data_user("nope")
 
     def test_get_training_model_unknown_name(self) -> None:
         trainer = Recording()
         attached(trainer)
-        with pytest.raises(KeyError, match="No training model named 'nope'"):
+        with pytest.raises(
+            KeyError, match=r"no training model named 'nope'\. The training model names"
+        ):
             trainer.get_training_model("nope")
 
     def test_inference_thread_only_models_are_refused(self) -> None:
@@ -117,19 +122,26 @@ class TestAttaching:
             trainer.get_training_model("frozen")
         assert trainer._retrieved_model_names == set()
 
-    def test_using_models_before_attaching_says_to_attach_first(self) -> None:
+    def test_using_models_before_attaching_says_where_to_fetch_them(self) -> None:
         with pytest.raises(
-            AttributeError, match=r"attach_training_models\(...\) first"
+            AttributeError,
+            match=r"before the training models were attached.*"
+            r"on_training_models_attached\(\)",
         ):
             Recording().get_training_model("a")
 
-    def test_using_data_users_before_attaching_says_to_attach_first(self) -> None:
-        with pytest.raises(AttributeError, match=r"attach_data_users\(...\) first"):
+    def test_using_data_users_before_attaching_says_where_to_fetch_them(self) -> None:
+        with pytest.raises(
+            AttributeError,
+            match=r"before the data users were attached.*on_data_users_attached\(\)",
+        ):
             Recording().get_data_user("data")
 
-    def test_a_condition_before_attaching_says_to_attach_first(self) -> None:
+    def test_a_condition_before_attaching_says_the_data_users_are_missing(
+        self,
+    ) -> None:
         trainer = Recording(training_condition_data_user="data")
-        with pytest.raises(AttributeError, match="first"):
+        with pytest.raises(AttributeError, match="before the data users were attached"):
             trainer.is_trainable()
 
 

@@ -2,20 +2,25 @@
 
 import warnings
 from abc import ABC, abstractmethod
-from typing import Generic, TypeVar
+from collections.abc import Set as AbstractSet
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from pamiq_core.state_persistence import PersistentStateMixin
+from pamiq_core.utils.init_check import InitChecked
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class DataBuffer(ABC, PersistentStateMixin, Generic[T, R]):
+class DataBuffer(ABC, PersistentStateMixin, InitChecked, Generic[T, R]):
     """Stores collected items of type ``T`` and hands them to trainers as ``R``.
 
     Thread ownership: a buffer is touched only by the training thread, through its
-    :class:`~pamiq_core.data.DataUser`; it needs no lock of its own.
+    :class:`~pamiq_core.data.DataUser`; it needs no lock of its own. The one
+    exception is :meth:`item_keys`, asked once when the data user is created.
     """
+
+    _init_marker: ClassVar[str | None] = "_max_queue_size"
 
     def __init__(self, max_queue_size: int | None = None) -> None:
         """Set the bound of the collector's pending queue for this buffer.
@@ -54,6 +59,23 @@ class DataBuffer(ABC, PersistentStateMixin, Generic[T, R]):
     def max_queue_size(self) -> int | None:
         """Bound of the collector's pending queue and of the timestamp window."""
         return self._max_queue_size
+
+    def item_keys(self) -> AbstractSet[str] | None:
+        """The keys every item must have, if items are dicts with fixed keys.
+
+        When it returns a set, the collector checks each item against it as the
+        agent calls ``collect()``, so a wrong item fails there, naming this buffer,
+        rather than later in the training thread. ``None`` accepts any item.
+
+        Asked once, when a :class:`~pamiq_core.data.DataUser` is created. By
+        default, a buffer with a ``keys`` attribute that is a set (as the dict
+        buffers of :mod:`pamiq_core.data.impls` have) expects those keys; override
+        this method to declare keys otherwise, or to return ``None``.
+        """
+        keys = getattr(self, "keys", None)
+        if isinstance(keys, AbstractSet):
+            return frozenset(cast(AbstractSet[Any], keys))
+        return None
 
     @abstractmethod
     def add(self, data: T) -> None:

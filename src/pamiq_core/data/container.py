@@ -6,6 +6,11 @@ from pathlib import Path
 from typing import Any, Self
 
 from pamiq_core.state_persistence import PersistentStateMixin
+from pamiq_core.utils.naming import (
+    UnknownNameError,
+    name_choices,
+    unknown_name_message,
+)
 
 from .buffer import DataBuffer
 from .interface import DataCollector, DataUser
@@ -44,12 +49,31 @@ class DataCollectorsDict(UserDict[str, DataCollector[Any]]):
                 owner_info = f" It is held by {holder}."
             raise KeyError(
                 f"Data collector '{collector_name}' is already acquired.{owner_info}"
-                " Each collector can be acquired once, by one agent."
+                " Each collector can be acquired once, by one agent: acquire it in "
+                "on_data_collectors_attached(), keep it in an attribute, and collect "
+                "through that (not a new get_data_collector call per step)."
             )
         if collector_name not in self.data:
-            raise KeyError(f"Data collector '{collector_name}' not found.")
+            raise UnknownNameError(self._not_found_message(collector_name))
         self._acquired_by[collector_name] = owner
         return self.data[collector_name]
+
+    def __getitem__(self, key: str) -> DataCollector[Any]:
+        """Return the collector named ``key`` (without acquiring it).
+
+        Raises:
+            KeyError: If there is none, saying which names there are.
+        """
+        try:
+            return self.data[key]
+        except KeyError:
+            raise UnknownNameError(self._not_found_message(key)) from None
+
+    def _not_found_message(self, name: object) -> str:
+        # The first sentence is 0.6's message.
+        return f"Data collector {name!r} not found. " + name_choices(
+            name, self.data, "data collector", "launch(buffers=...)"
+        )
 
     def __delitem__(self, key: str) -> None:
         """Remove the collector; its name may then be acquired again."""
@@ -81,10 +105,27 @@ class DataUsersDict(UserDict[str, DataUser[Any]], PersistentStateMixin):
         """The companion dict of collectors (always the same object)."""
         return self._data_collectors_dict
 
+    def __getitem__(self, key: str) -> DataUser[Any]:
+        """Return the data user named ``key``.
+
+        Raises:
+            KeyError: If there is none, saying which names there are.
+        """
+        try:
+            return self.data[key]
+        except KeyError:
+            raise UnknownNameError(
+                unknown_name_message(
+                    key, self.data, "data user", origin="launch(buffers=...)"
+                )
+            ) from None
+
     def __setitem__(self, key: str, item: DataUser[Any]) -> None:
         """Store ``item`` and publish its collector under ``key``."""
         self.data[key] = item
-        self._data_collectors_dict[key] = item._collector  # pyright: ignore[reportPrivateUsage]
+        collector = item._collector  # pyright: ignore[reportPrivateUsage]
+        collector._name_buffer(key)  # pyright: ignore[reportPrivateUsage]
+        self._data_collectors_dict[key] = collector
 
     def __delitem__(self, key: str) -> None:
         """Remove the data user and its published collector."""

@@ -7,10 +7,11 @@ in the collector's queue with the time it was collected. The trainer's
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from itertools import islice
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pamiq_core import time
 from pamiq_core.state_persistence import (
@@ -18,6 +19,7 @@ from pamiq_core.state_persistence import (
     load_pickle,
     save_pickle,
 )
+from pamiq_core.utils.naming import close_matches, quoted
 
 from .buffer import DataBuffer
 
@@ -103,9 +105,14 @@ class DataCollector(Generic[T]):
     Each :class:`DataUser` creates its own collector; agents obtain it by name from
     :class:`~pamiq_core.data.DataCollectorsDict`.
 
+    When its buffer declares the keys of its items (:meth:`DataBuffer.item_keys`),
+    ``collect`` checks each item against them, so that a wrong item fails in the
+    agent that collected it, naming the buffer.
+
     Locking: the pending queue is owned by this object and guarded by its re-entrant
     lock, held only for one append or for swapping the queue out (O(1)). ``collect``
-    is safe to call from any thread.
+    is safe to call from any thread. The expected keys are set before the system
+    starts and only read afterwards.
     """
 
     def __init__(self, max_queue_size: int | None) -> None:
@@ -127,6 +134,9 @@ class DataCollector(Generic[T]):
         self._max_queue_size = max_queue_size
         self._queue = TimestampingQueue[T](max_queue_size)
         self._lock = threading.RLock()
+        self._item_keys: frozenset[str] | None = None
+        self._buffer_class = "the buffer"
+        self._buffer_name: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """The collector without its pending items and lock, to send to a process.
@@ -143,9 +153,64 @@ class DataCollector(Generic[T]):
         self._lock = threading.RLock()
 
     def collect(self, data: T) -> None:
-        """Queue ``data`` for the trainer, stamped with the current pamiq time."""
+        """Queue ``data`` for the trainer, stamped with the current pamiq time.
+
+        Raises:
+            ValueError: If the buffer expects dict items with certain keys and
+                ``data`` has other keys.
+            TypeError: If the buffer expects dict items and ``data`` is not a
+                mapping.
+        """
+        keys = self._item_keys
+        if keys is not None:
+            try:
+                # No cast(): a function call costs as much as the comparison.
+                matches = data.keys() == keys  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+            except AttributeError:
+                matches = False
+            if not matches:
+                raise self._wrong_item_error(data)
         with self._lock:
             self._queue.append(data)
+
+    def _expect_keys(self, keys: Iterable[str] | None, buffer_class: str) -> None:
+        """Check collected items against ``keys``; messages name ``buffer_class``."""
+        self._item_keys = None if keys is None else frozenset(keys)
+        self._buffer_class = buffer_class
+
+    def _name_buffer(self, name: str) -> None:
+        """Messages also give the buffer's name in the system, ``name``."""
+        self._buffer_name = name
+
+    def _wrong_item_error(self, data: object) -> Exception:
+        expected = self._item_keys or frozenset[str]()
+        where = self._buffer_class
+        if self._buffer_name is not None:
+            where += f" {self._buffer_name!r}"
+        where += " expects"
+        try:
+            keys_of_data = cast(Any, data).keys
+            given = {str(k) for k in keys_of_data()}
+        except Exception:  # not a mapping at all
+            return TypeError(
+                f"{where} dict items with keys {quoted(expected)}; collect() got "
+                f"a {type(data).__name__}: {_short_repr(data)}."
+            )
+        missing, extra = expected - given, given - expected
+        details: list[str] = []
+        if missing:
+            details.append(f"missing {quoted(missing)}")
+        if extra:
+            unexpected = f"unexpected {quoted(extra)}"
+            for key in sorted(extra):
+                matches = close_matches(key, missing)
+                if matches:
+                    unexpected += f" ({key!r}: did you mean {matches[0]!r}?)"
+            details.append(unexpected)
+        return ValueError(
+            f"{where} items with keys {quoted(expected)}; collect() got keys "
+            f"{quoted(given)}: {', '.join(details)}."
+        )
 
     def _move_data(self) -> TimestampingQueue[T]:
         """Detach and return the pending queue, leaving an empty one in its place."""
@@ -187,10 +252,14 @@ class DataUser(PersistentStateMixin, Generic[R]):
     """
 
     def __init__(self, buffer: DataBuffer[Any, R]) -> None:
-        """Wrap ``buffer`` and create its collector, bounded by ``buffer.max_queue_size``."""
+        """Wrap ``buffer`` and create its collector, bounded by ``buffer.max_queue_size``.
+
+        The collector checks items against ``buffer.item_keys()``, asked once here.
+        """
         self._buffer = buffer
         self._timestamps: deque[float] = deque(maxlen=buffer.max_queue_size)
         self._collector = DataCollector[Any](buffer.max_queue_size)
+        self._collector._expect_keys(_item_keys(buffer), type(buffer).__name__)  # pyright: ignore[reportPrivateUsage]
 
     @property
     def buffer(self) -> DataBuffer[Any, R]:
@@ -257,3 +326,18 @@ class DataUser(PersistentStateMixin, Generic[R]):
     def __len__(self) -> int:
         """Number of items in the buffer."""
         return len(self._buffer)
+
+
+def _item_keys(buffer: object) -> AbstractSet[str] | None:
+    """What ``buffer.item_keys()`` declares; None for buffers without the method.
+
+    Anything but a set counts as None, so that a mock buffer accepts every item.
+    """
+    item_keys = getattr(buffer, "item_keys", None)
+    keys = item_keys() if callable(item_keys) else None
+    return cast(AbstractSet[str], keys) if isinstance(keys, AbstractSet) else None
+
+
+def _short_repr(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,7 +1,8 @@
 """A pamiq-core agent for gymnasium environments, with per-episode hooks."""
 
+import inspect
 from abc import abstractmethod
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any, Generic, TypeVar, cast
 
 from typing_extensions import override
@@ -30,6 +31,19 @@ class GymAgent(Agent[GymObs[ObsType], GymAction[ActType]], Generic[ObsType, ActT
     """
 
     need_reset: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check that overridden hooks take the keyword arguments they are given.
+
+        Raises:
+            TypeError: If ``on_reset`` or ``on_step`` lacks a parameter named after
+                a field of ``EnvReset`` or ``EnvStep`` (they are passed by name).
+        """
+        super().__init_subclass__(**kwargs)
+        for hook, source in (("on_reset", EnvReset), ("on_step", EnvStep)):
+            method = cls.__dict__.get(hook)
+            if callable(method):
+                _check_hook_parameters(cls, hook, method, source)
 
     @abstractmethod
     def on_reset(self, obs: ObsType, info: dict[str, Any]) -> ActType:
@@ -92,3 +106,27 @@ def _describe(observation: object) -> str:
         names = ", ".join(type(item).__name__ for item in items)
         return f"{type(items).__name__}[{names}]"
     return type(observation).__name__
+
+
+def _check_hook_parameters(cls: type, hook: str, method: object, source: type) -> None:
+    """Raise ``TypeError`` if ``method`` cannot take ``source``'s fields by name."""
+    try:
+        parameters = inspect.signature(cast(Any, method)).parameters
+    except (TypeError, ValueError):  # no signature to inspect (a builtin)
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = {
+        name
+        for name, p in parameters.items()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    names = [f.name for f in fields(source)]
+    missing = [name for name in names if name not in accepted]
+    if missing:
+        raise TypeError(
+            f"{cls.__name__}.{hook} is called with the keyword arguments "
+            f"{', '.join(names)}, but it has no parameter named "
+            f"{', '.join(missing)}. Keep the parameter names of GymAgent.{hook}: "
+            f"def {hook}(self, {', '.join(names)})."
+        )

@@ -1,12 +1,14 @@
 """A gymnasium environment as a pamiq-core environment."""
 
 import sys
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import gymnasium as gym
 from typing_extensions import override
 
 from pamiq_core.interaction import Environment
+from pamiq_core.utils.checks import describe
+from pamiq_core.utils.init_check import InitChecked
 
 from .types import EnvReset, EnvStep, GymAction, GymObs
 
@@ -15,7 +17,9 @@ ActType = TypeVar("ActType")
 
 
 class GymEnvironment(
-    Environment[GymObs[ObsType], GymAction[ActType]], Generic[ObsType, ActType]
+    Environment[GymObs[ObsType], GymAction[ActType]],
+    InitChecked,
+    Generic[ObsType, ActType],
 ):
     """Runs a ``gymnasium.Env`` and resets it whenever an episode ends.
 
@@ -32,6 +36,7 @@ class GymEnvironment(
     # Bound here so that __del__ can still reach it while the interpreter shuts
     # down and module globals may already be gone.
     _is_finalizing = staticmethod(sys.is_finalizing)
+    _init_marker: ClassVar[str | None] = "_obs"
 
     def __init__(
         self, env: gym.Env[ObsType, ActType] | str, **gym_make_kwds: Any
@@ -43,7 +48,21 @@ class GymEnvironment(
                 to ``gymnasium.make``.
             **gym_make_kwds: Keyword arguments for ``gymnasium.make``; ignored
                 when ``env`` is an instance.
+
+        Raises:
+            TypeError: If ``env`` is neither a string nor a gymnasium environment
+                (a class, or a pamiq-core environment, for example).
         """
+        if isinstance(env, type) or isinstance(cast(object, env), Environment):
+            hint = (
+                f" Create one: {env.__name__}(...), or pass its id to gymnasium.make."
+                if isinstance(env, type)
+                else " A pamiq-core Environment needs no wrapping."
+            )
+            raise TypeError(
+                f"{type(self).__name__}(env=...) takes a gymnasium environment or "
+                f"its id; got {describe(env)}.{hint}"
+            )
         if isinstance(env, str):
             env = cast("gym.Env[ObsType, ActType]", gym.make(env, **gym_make_kwds))
         self.env = env
@@ -70,7 +89,17 @@ class GymEnvironment(
 
     @override
     def affect(self, action: GymAction[ActType]) -> None:
-        """Step with ``action.action``; reset if the episode ended or was asked to."""
+        """Step with ``action.action``; reset if the episode ended or was asked to.
+
+        Raises:
+            TypeError: If ``action`` is not a :class:`GymAction`.
+        """
+        if not isinstance(cast(object, action), GymAction):
+            raise TypeError(
+                f"{type(self).__name__}.affect() takes a GymAction (what "
+                f"GymAgent.step returns); got {describe(action)}. Use a GymAgent, "
+                "or return GymAction(action, need_reset=False) from step()."
+            )
         obs, reward, terminated, truncated, info = self.env.step(action.action)
         step = EnvStep(obs, float(reward), terminated, truncated, info)
         if step.done or action.need_reset:

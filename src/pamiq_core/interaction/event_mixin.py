@@ -2,19 +2,27 @@
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from typing_extensions import override
 
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
+from pamiq_core.utils.init_check import InitChecked
+from pamiq_core.utils.naming import warn_misspelt_hooks
 
 
 class InteractionEventMixin:
     """``setup`` runs once before the first step, ``teardown`` once after the last.
 
-    Both do nothing by default.
+    Both do nothing by default. A subclass method whose name looks like a misspelt
+    ``on_*`` hook gets a :class:`~pamiq_core.utils.naming.HookNameWarning`.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Warn about methods whose names look like misspelt hooks."""
+        super().__init_subclass__(**kwargs)
+        warn_misspelt_hooks(cls)
 
     def setup(self) -> None:
         """Prepare for the first step."""
@@ -46,7 +54,7 @@ class HookedPart(Protocol):
 
 
 class PartsForwardingMixin(
-    InteractionEventMixin, PersistentStateMixin, ThreadEventMixin
+    InteractionEventMixin, PersistentStateMixin, ThreadEventMixin, InitChecked
 ):
     """Forwards every hook and the state to named parts, in the order given.
 

@@ -1,9 +1,11 @@
 """The observe-decide-act loop step that ties an agent to its environment."""
 
 from collections.abc import Iterable
-from typing import Generic, Self, TypeVar
+from typing import ClassVar, Generic, Self, TypeVar, cast
 
 from typing_extensions import override
+
+from pamiq_core.utils.checks import describe, require_instance
 
 from .agent import Agent
 from .env import Environment
@@ -26,10 +28,28 @@ class Interaction(PartsForwardingMixin, Generic[ObsType, ActType]):
     ended, ``load_state`` before it starts. Components need no locks of their own.
     """
 
+    _init_marker: ClassVar[str | None] = "agent"
+
     def __init__(
         self, agent: Agent[ObsType, ActType], environment: Environment[ObsType, ActType]
     ) -> None:
-        """Connect ``agent`` to ``environment``."""
+        """Connect ``agent`` to ``environment``.
+
+        Raises:
+            TypeError: If ``agent`` is certainly not an agent or ``environment``
+                not an environment (for example, the two swapped).
+        """
+        swapped = isinstance(agent, Environment) and isinstance(environment, Agent)
+        hint = "The order is Interaction(agent, environment)." if swapped else ""
+        name = type(self).__name__
+        require_instance(agent, Agent, f"{name}(agent=...)", hint, ("step",))
+        require_instance(
+            environment,
+            Environment,
+            f"{name}(environment=...)",
+            hint,
+            ("observe", "affect"),
+        )
         self.agent = agent
         self.environment = environment
 
@@ -59,8 +79,23 @@ class FixedIntervalInteraction(Interaction[ObsType, ActType]):
         environment: Environment[ObsType, ActType],
         adjustor: IntervalAdjustor,
     ) -> None:
-        """Connect ``agent`` to ``environment`` and pace steps with ``adjustor``."""
+        """Connect ``agent`` to ``environment`` and pace steps with ``adjustor``.
+
+        Raises:
+            TypeError: If ``adjustor`` is not an :class:`IntervalAdjustor` (for
+                example a number: use :meth:`with_sleep_adjustor` for that).
+        """
         super().__init__(agent, environment)
+        given = cast(object, adjustor)  # checked as given, whatever its type
+        if not isinstance(given, IntervalAdjustor) and (
+            isinstance(given, int | float) or not hasattr(given, "adjust")
+        ):
+            raise TypeError(
+                f"{type(self).__name__}(adjustor=...) must be an IntervalAdjustor; "
+                f"got {describe(adjustor)}. For a period in seconds, use "
+                f"{type(self).__name__}.with_sleep_adjustor(agent, environment, "
+                "interval=...)."
+            )
         self._adjustor = adjustor
 
     @classmethod

@@ -10,11 +10,13 @@ periods shorter in real time.
 import math
 import time as _std_time
 from abc import ABC, abstractmethod
+from typing import ClassVar
 
 from pamiq_core import time
+from pamiq_core.utils.init_check import InitChecked
 
 
-class IntervalAdjustor(ABC):
+class IntervalAdjustor(ABC, InitChecked):
     """Blocks until ``interval - offset`` pamiq seconds have passed since the last reset.
 
     The offset is subtracted from *every* period, not only the first (as in
@@ -28,14 +30,33 @@ class IntervalAdjustor(ABC):
     """
 
     _last_reset_time: float = -math.inf
+    _init_marker: ClassVar[str | None] = "_time_to_wait"
 
     def __init__(self, interval: float, offset: float = 0.0) -> None:
         """Pace a loop.
 
         Args:
-            interval: The period, in pamiq seconds.
+            interval: The period, in pamiq seconds. Zero means no pacing.
             offset: Subtracted from every period's wait, in pamiq seconds.
+
+        Raises:
+            ValueError: If ``interval`` is negative or not finite, ``offset`` is
+                not finite, or ``offset`` exceeds ``interval`` (a negative wait).
         """
+        name = type(self).__name__
+        if not (math.isfinite(interval) and interval >= 0):
+            raise ValueError(
+                f"{name}: interval is the period in pamiq seconds and must be a "
+                f"finite number >= 0 (0: no pacing); got interval={interval!r}."
+            )
+        if not math.isfinite(offset):
+            raise ValueError(f"{name}: offset must be finite; got offset={offset!r}.")
+        if offset > interval:
+            raise ValueError(
+                f"{name}: offset ({offset!r}) exceeds interval ({interval!r}), which "
+                "would make every wait negative. The offset shortens each wait; it "
+                "must be at most the interval."
+            )
         self._interval = interval
         self._offset = offset
         self._time_to_wait = interval - offset

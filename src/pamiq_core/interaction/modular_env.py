@@ -8,12 +8,14 @@ into one, and they nest. Lifecycle hooks and state reach every part.
 from abc import ABC, abstractmethod
 from collections import UserDict
 from collections.abc import Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from typing_extensions import override
 
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
+from pamiq_core.utils.checks import require_instance
+from pamiq_core.utils.naming import UnknownNameError, close_matches, quoted
 
 from .env import Environment
 from .event_mixin import HookedPart, InteractionEventMixin, PartsForwardingMixin
@@ -60,8 +62,27 @@ class ModularEnvironment(PartsForwardingMixin, Environment[ObsType, ActType]):
     (whatever those parts write).
     """
 
+    _init_marker: ClassVar[str | None] = "sensor"
+
     def __init__(self, sensor: Sensor[ObsType], actuator: Actuator[ActType]) -> None:
-        """Combine ``sensor`` and ``actuator`` into an environment."""
+        """Combine ``sensor`` and ``actuator`` into an environment.
+
+        Raises:
+            TypeError: If ``sensor`` is certainly not a sensor or ``actuator`` not
+                an actuator (for example, swapped, or dicts of them: use
+                :meth:`from_dict` for those).
+        """
+        name = type(self).__name__
+        if isinstance(sensor, Mapping) or isinstance(actuator, Mapping):
+            hint = f"For named sensors and actuators use {name}.from_dict(sensors, actuators)."
+        elif isinstance(sensor, Actuator) and isinstance(actuator, Sensor):
+            hint = f"The order is {name}(sensor, actuator)."
+        else:
+            hint = ""
+        require_instance(sensor, Sensor, f"{name}(sensor=...)", hint, ("read",))
+        require_instance(
+            actuator, Actuator, f"{name}(actuator=...)", hint, ("operate",)
+        )
         self.sensor = sensor
         self.actuator = actuator
 
@@ -102,6 +123,20 @@ class SensorsDict(
     one entry per sensor name.
     """
 
+    _init_marker: ClassVar[str | None] = "data"
+
+    @override
+    def __setitem__(self, key: str, item: Sensor[Any]) -> None:
+        """Store ``item`` under ``key``.
+
+        Raises:
+            TypeError: If ``item`` is certainly not a sensor.
+        """
+        require_instance(
+            item, Sensor, f"{type(self).__name__}[{key!r}]", needs=("read",)
+        )
+        self.data[key] = item
+
     @override
     def read(self) -> dict[str, Any]:
         """Return a new dict of every sensor's reading, in key order."""
@@ -123,6 +158,20 @@ class ActuatorsDict(
     one entry per actuator name.
     """
 
+    _init_marker: ClassVar[str | None] = "data"
+
+    @override
+    def __setitem__(self, key: str, item: Actuator[Any]) -> None:
+        """Store ``item`` under ``key``.
+
+        Raises:
+            TypeError: If ``item`` is certainly not an actuator.
+        """
+        require_instance(
+            item, Actuator, f"{type(self).__name__}[{key!r}]", needs=("operate",)
+        )
+        self.data[key] = item
+
     @override
     def operate(self, action: Mapping[str, Any]) -> None:
         """Operate each actuator, in key order, with ``action[<its name>]``.
@@ -133,9 +182,37 @@ class ActuatorsDict(
             KeyError: If ``action`` lacks an actuator's name. Actuators before it
                 in key order have already been operated.
         """
-        for name, actuator in self.data.items():
-            actuator.operate(action[name])
+        name = ""
+        try:
+            for name, actuator in self.data.items():
+                actuator.operate(action[name])
+        except (KeyError, TypeError) as error:
+            # Checked only on failure, so that a step pays nothing for it.
+            if not isinstance(cast(object, action), Mapping):
+                raise TypeError(
+                    f"{type(self).__name__}.operate takes a mapping of actions by "
+                    f"actuator name ({quoted(self.data)}); got "
+                    f"{type(action).__name__}: {action!r:.80}."
+                ) from error
+            if isinstance(error, TypeError) or name in action:
+                raise  # raised by the actuator itself
+            raise _missing_action_error(name, action, self.data) from None
 
     @override
     def _hooked_parts(self) -> Iterable[tuple[str, HookedPart]]:
         return self.data.items()
+
+
+def _missing_action_error(
+    name: str, action: Mapping[str, Any], actuators: Mapping[str, Any]
+) -> KeyError:
+    """The error for an action mapping without an entry for actuator ``name``."""
+    message = (
+        f"The action has no entry for actuator {name!r}: ActuatorsDict.operate "
+        f"needs one per actuator ({quoted(actuators)}); the action has "
+        f"{quoted(str(k) for k in action)}."
+    )
+    matches = close_matches(name, [str(k) for k in action if k not in actuators])
+    if matches:
+        message += f" Is {matches[0]!r} meant to be {name!r}?"
+    return UnknownNameError(message)

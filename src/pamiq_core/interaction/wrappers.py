@@ -9,12 +9,14 @@ wrapper is expected, a plain callable also works: it is wrapped in a
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar, cast
+from typing import ClassVar, Generic, TypeVar, cast
 
 from typing_extensions import override
 
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
+from pamiq_core.utils.checks import describe, require_instance
+from pamiq_core.utils.init_check import InitChecked
 
 from .env import Environment
 from .event_mixin import HookedPart, InteractionEventMixin, PartsForwardingMixin
@@ -29,7 +31,12 @@ WrappedActType = TypeVar("WrappedActType")
 
 
 class Wrapper(
-    ABC, InteractionEventMixin, PersistentStateMixin, ThreadEventMixin, Generic[T, W]
+    ABC,
+    InteractionEventMixin,
+    PersistentStateMixin,
+    ThreadEventMixin,
+    InitChecked,
+    Generic[T, W],
 ):
     """Turns a ``T`` into a ``W``; calling the wrapper calls :meth:`wrap`."""
 
@@ -58,8 +65,15 @@ class Wrapper(
 class LambdaWrapper(Wrapper[T, W]):
     """A stateless wrapper around a plain function."""
 
+    _init_marker: ClassVar[str | None] = "_func"
+
     def __init__(self, func: Callable[[T], W]) -> None:
-        """Wrap values with ``func``."""
+        """Wrap values with ``func``.
+
+        Raises:
+            TypeError: If ``func`` is not callable.
+        """
+        _require_callable(func, f"{type(self).__name__}(func=...)")
         self._func = func
 
     @override
@@ -68,10 +82,33 @@ class LambdaWrapper(Wrapper[T, W]):
         return self._func(value)
 
 
-def _as_wrapper(wrapper: Wrapper[T, W] | Callable[[T], W]) -> Wrapper[T, W]:
-    """Use a wrapper as is; wrap anything else in a :class:`LambdaWrapper`."""
+def _wrapper_class_name(func: object) -> str | None:
+    """The name of ``func`` if it is a Wrapper class (callable, but it would not wrap)."""
+    if isinstance(func, type) and issubclass(func, Wrapper):
+        return func.__name__
+    return None
+
+
+def _require_callable(func: object, where: str) -> None:
+    class_name = _wrapper_class_name(func)
+    if class_name is None and callable(func):
+        return
+    hint = "" if class_name is None else f" Create one: {class_name}(...)."
+    raise TypeError(
+        f"{where} must be a Wrapper or a function of one value; got "
+        f"{describe(func)}.{hint}"
+    )
+
+
+def _as_wrapper(wrapper: Wrapper[T, W] | Callable[[T], W], where: str) -> Wrapper[T, W]:
+    """Use a wrapper as is; wrap anything else in a :class:`LambdaWrapper`.
+
+    Raises:
+        TypeError: If ``wrapper`` is neither a wrapper nor callable.
+    """
     if isinstance(wrapper, Wrapper):
         return cast("Wrapper[T, W]", wrapper)
+    _require_callable(wrapper, where)
     return LambdaWrapper(wrapper)
 
 
@@ -86,6 +123,8 @@ class EnvironmentWrapper(
     disk, ``save_state(path)`` creates the directory ``path`` holding ``env``,
     ``obs_wrapper`` and ``act_wrapper`` entries.
     """
+
+    _init_marker: ClassVar[str | None] = "_obs_wrapper"
 
     def __init__(
         self,
@@ -102,9 +141,13 @@ class EnvironmentWrapper(
             obs_wrapper: Transforms ``env``'s observations for the agent.
             act_wrapper: Transforms the agent's actions for ``env``.
         """
+        name = type(self).__name__
+        require_instance(
+            env, Environment, f"{name}(env=...)", needs=("observe", "affect")
+        )
         self.env = env
-        self._obs_wrapper = _as_wrapper(obs_wrapper)
-        self._act_wrapper = _as_wrapper(act_wrapper)
+        self._obs_wrapper = _as_wrapper(obs_wrapper, f"{name}(obs_wrapper=...)")
+        self._act_wrapper = _as_wrapper(act_wrapper, f"{name}(act_wrapper=...)")
 
     @override
     def observe(self) -> WrappedObsType:
@@ -132,10 +175,14 @@ class SensorWrapper(PartsForwardingMixin, Sensor[W], Generic[T, W]):
     the directory ``path`` holding ``sensor`` and ``wrapper`` entries.
     """
 
+    _init_marker: ClassVar[str | None] = "_wrapper"
+
     def __init__(self, sensor: Sensor[T], wrapper: Wrapper[T, W] | Callable[[T], W]):
         """Read ``sensor`` and transform its readings with ``wrapper``."""
+        name = type(self).__name__
+        require_instance(sensor, Sensor, f"{name}(sensor=...)", needs=("read",))
         self.sensor = sensor
-        self._wrapper = _as_wrapper(wrapper)
+        self._wrapper = _as_wrapper(wrapper, f"{name}(wrapper=...)")
 
     @override
     def read(self) -> W:
@@ -156,12 +203,18 @@ class ActuatorWrapper(PartsForwardingMixin, Actuator[W], Generic[T, W]):
     ``actuator`` and ``wrapper`` entries.
     """
 
+    _init_marker: ClassVar[str | None] = "_wrapper"
+
     def __init__(
         self, actuator: Actuator[T], wrapper: Wrapper[W, T] | Callable[[W], T]
     ) -> None:
         """Transform actions with ``wrapper`` and pass them to ``actuator``."""
+        name = type(self).__name__
+        require_instance(
+            actuator, Actuator, f"{name}(actuator=...)", needs=("operate",)
+        )
         self.actuator = actuator
-        self._wrapper = _as_wrapper(wrapper)
+        self._wrapper = _as_wrapper(wrapper, f"{name}(wrapper=...)")
 
     @override
     def operate(self, action: W) -> None:

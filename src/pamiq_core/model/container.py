@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from pamiq_core.state_persistence import PersistentStateMixin
+from pamiq_core.utils.naming import UnknownNameError, unknown_name_message
 
 from .interface import InferenceModel, TrainingModel
 
@@ -13,7 +14,39 @@ _D = TypeVar("_D")
 
 
 class InferenceModelsDict(UserDict[str, InferenceModel]):
-    """The inference models agents look up by name."""
+    """The inference models agents look up by name.
+
+    A missing name raises :class:`KeyError` listing the names there are; a model
+    that exists only for training (``has_inference_model=False``) is named as such.
+    """
+
+    def __init__(self, *args: Any, **kwds: Any) -> None:
+        """Accept the same arguments as :class:`dict`."""
+        self._training_only: set[str] = set()
+        super().__init__(*args, **kwds)
+
+    def __getitem__(self, key: str) -> InferenceModel:
+        """Return the inference model named ``key``.
+
+        Raises:
+            KeyError: If there is none, saying which names there are.
+        """
+        try:
+            return self.data[key]
+        except KeyError:
+            raise UnknownNameError(self._missing_message(key)) from None
+
+    def _missing_message(self, key: object, context: str = "") -> str:
+        if key in self._training_only:
+            start = f"{context}: model" if context else "Model"
+            return (
+                f"{start} {key!r} has no inference model: it was created with "
+                "has_inference_model=False, so only trainers can use it. Create it "
+                "with has_inference_model=True if the agent needs it."
+            )
+        return unknown_name_message(
+            key, self.data, "inference model", context, "launch(models=...)"
+        )
 
 
 class TrainingModelsDict(UserDict[str, TrainingModel[Any]], PersistentStateMixin):
@@ -45,26 +78,39 @@ class TrainingModelsDict(UserDict[str, TrainingModel[Any]], PersistentStateMixin
             KeyError: If there is no such model, or if it is used only by the
                 inference thread.
         """
-        model = self.data[key]
+        try:
+            model = self.data[key]
+        except KeyError:
+            raise UnknownNameError(
+                unknown_name_message(
+                    key, self.data, "training model", origin="launch(models=...)"
+                )
+            ) from None
         if model.inference_thread_only:
             raise KeyError(
                 f"model '{key}' is inference thread only. It was created with "
-                "inference_thread_only=True, so trainers cannot use it."
+                "inference_thread_only=True, so trainers cannot use it (only "
+                "agents can, through get_inference_model). Create it with "
+                "inference_thread_only=False to train it."
             )
         return model
 
     def __setitem__(self, key: str, model: TrainingModel[Any]) -> None:
         """Store ``model`` and publish its inference model, if it has one."""
         self.data[key] = model
+        published = self._inference_models_dict
         if model.has_inference_model:
-            self._inference_models_dict[key] = model.inference_model
+            published[key] = model.inference_model
+            published._training_only.discard(key)  # pyright: ignore[reportPrivateUsage]
         else:
-            self._inference_models_dict.pop(key, None)
+            published.pop(key, None)
+            published._training_only.add(key)  # pyright: ignore[reportPrivateUsage]
 
     def __delitem__(self, key: str) -> None:
         """Remove the model and its published inference model."""
         del self.data[key]
         self._inference_models_dict.pop(key, None)
+        self._inference_models_dict._training_only.discard(key)  # pyright: ignore[reportPrivateUsage]
 
     @overload
     def get(self, key: str, default: None = None) -> TrainingModel[Any] | None: ...

@@ -8,11 +8,12 @@ doorway between the two: it pushes the trained parameters into the inference mod
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from pamiq_core import time
 from pamiq_core.metrics import SyncStats
 from pamiq_core.state_persistence import PersistentStateMixin
+from pamiq_core.utils.init_check import InitChecked
 
 
 class InferenceModel(ABC):
@@ -33,7 +34,7 @@ class InferenceModel(ABC):
 T = TypeVar("T", bound=InferenceModel)
 
 
-class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
+class TrainingModel(ABC, PersistentStateMixin, InitChecked, Generic[T]):
     """A model trained in the training thread, paired with an inference model.
 
     Subclasses create the inference model in :meth:`_create_inference_model` and copy
@@ -45,6 +46,8 @@ class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
     happen exactly once); afterwards only :meth:`sync` hands data across threads, and
     the safety of that hand-over is the job of :meth:`sync_impl`.
     """
+
+    _init_marker: ClassVar[str | None] = "_inference_model_creation_lock"
 
     def __init__(
         self, has_inference_model: bool = True, inference_thread_only: bool = False
@@ -110,6 +113,12 @@ class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
                 model = self._inference_model
                 if model is None:
                     model = self._create_inference_model()
+                    if cast(object, model) is None:
+                        raise TypeError(
+                            f"{type(self).__name__}._create_inference_model() "
+                            "returned None; it must return the inference model "
+                            "(an InferenceModel). Is a return statement missing?"
+                        )
                     self._inference_model = model
         return model
 

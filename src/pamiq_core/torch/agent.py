@@ -5,6 +5,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 from torch import nn
 
 from pamiq_core.interaction import Agent
+from pamiq_core.utils.checks import article
 
 from .model import TorchInferenceModel
 
@@ -46,13 +47,18 @@ class TorchAgent(Agent[ObsType, ActType], Generic[ObsType, ActType]):
         """
         inference_model = self.get_inference_model(name)
         if not isinstance(inference_model, TorchInferenceModel):
-            raise ValueError(f"Model {name} is not an instance of TorchInferenceModel")
+            raise ValueError(
+                f"Model {name} is not an instance of TorchInferenceModel. It is "
+                f"{article(type(inference_model).__name__)}; fetch it with "
+                f"get_inference_model({name!r}), or wrap the module in "
+                "TorchTrainingModel(module) where it is passed to launch(models=...)."
+            )
         inference_model = cast(TorchInferenceModel[Any], inference_model)
-        if not isinstance(
-            inference_model._raw_model,  # pyright: ignore[reportPrivateUsage]  # a type check, as the spec says
-            module_cls,
-        ):
+        module = inference_model._raw_model  # pyright: ignore[reportPrivateUsage]  # a type check, as the spec says
+        if not isinstance(module, module_cls):
             raise TypeError(
-                f"Internal model is not an instance of {module_cls.__name__}"
+                f"Internal model is not an instance of {module_cls.__name__}. Model "
+                f"{name!r} wraps {article(type(module).__name__)}, not "
+                f"{article(module_cls.__name__)} as {type(self).__name__} asked."
             )
         return inference_model

@@ -7,10 +7,11 @@ first :meth:`~TorchTrainer.setup`, and again only after :meth:`~TorchTrainer.loa
 (to apply the loaded states to fresh objects). A training run costs nothing extra.
 """
 
+import warnings
 from abc import abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast, overload
+from typing import Any, ClassVar, TypeVar, cast, overload
 
 import torch
 from torch import nn
@@ -19,6 +20,7 @@ from torch.optim.lr_scheduler import LRScheduler
 from typing_extensions import TypeAliasType, override
 
 from pamiq_core.trainer import Trainer
+from pamiq_core.utils.checks import article
 
 from .model import TorchTrainingModel
 
@@ -79,6 +81,8 @@ class TorchTrainer(Trainer):
     rebound). Like every trainer, it is used by the training thread only.
     """
 
+    _init_marker: ClassVar[str | None] = "_optimizers_outdated"
+
     def __init__(
         self,
         training_condition_data_user: str | None = None,
@@ -104,6 +108,7 @@ class TorchTrainer(Trainer):
         # True until the first setup and after each load_state: the next setup
         # creates the optimizers (and applies the states waiting in the dicts).
         self._optimizers_outdated = True
+        self._warned_setup = False
 
     @overload
     def get_torch_training_model(self, name: str) -> TorchTrainingModel[nn.Module]: ...
@@ -131,11 +136,18 @@ class TorchTrainer(Trainer):
         """
         training_model = self.get_training_model(name)
         if not isinstance(training_model, TorchTrainingModel):
-            raise TypeError(f"Model {name} is not a instance of TorchTrainingModel")
+            raise TypeError(
+                f"Model {name} is not a instance of TorchTrainingModel. It is "
+                f"{article(type(training_model).__name__)}; fetch it with "
+                f"get_training_model({name!r}), or wrap the module in "
+                "TorchTrainingModel(module) where it is passed to launch(models=...)."
+            )
         training_model = cast(TorchTrainingModel[Any], training_model)
         if not isinstance(training_model.model, module_cls):
             raise TypeError(
-                f"Internal model is not a instance of {module_cls.__name__}"
+                f"Internal model is not a instance of {module_cls.__name__}. Model "
+                f"{name!r} wraps {article(type(training_model.model).__name__)}, "
+                f"not {article(module_cls.__name__)} as {type(self).__name__} asked."
             )
         return training_model
 
@@ -166,6 +178,19 @@ class TorchTrainer(Trainer):
         super().setup()
         if self._optimizers_outdated:
             self._create_optimizers_and_schedulers()
+
+    @override
+    def _check_setup(self) -> None:
+        if self._optimizers_outdated and not self._warned_setup:
+            self._warned_setup = True
+            warnings.warn(
+                f"{type(self).__name__}.setup() does not call super().setup(), so "
+                "create_optimizers() never ran: the optimizers are not created, and "
+                "not saved or restored with the state. Call super().setup() first "
+                f"in {type(self).__name__}.setup().",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def _create_optimizers_and_schedulers(self) -> None:
         optimizers, schedulers = _split_setup(self.create_optimizers())

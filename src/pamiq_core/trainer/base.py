@@ -1,19 +1,35 @@
 """The trainer interface: what the training thread runs, one trainer at a time."""
 
+import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pamiq_core import time
 from pamiq_core.data import DataUser, DataUsersDict
 from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
+from pamiq_core.utils.init_check import InitChecked, check_initialised
+from pamiq_core.utils.naming import (
+    UnknownNameError,
+    unknown_name_message,
+    warn_misspelt_hooks,
+)
+
+from ._held_models import HeldModel, find_held_models
 
 _PREVIOUS_TRAINING_TIME_FILE = "previous_training_time"
 
 
-class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
+class UnsyncedModelWarning(UserWarning):
+    """A trainer holds a model it did not fetch with ``get_training_model``.
+
+    Such a model is trained but never synced: the agent keeps its old parameters.
+    """
+
+
+class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
     """Trains models on collected data whenever its training condition holds.
 
     The training thread calls :meth:`run` for each trainer in turn. A run trains only
@@ -27,9 +43,21 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
     :meth:`get_training_model` and :meth:`get_data_user`; models fetched that way are
     synced to their inference models after every run.
 
+    A trainer that holds a system model it never fetched (for example one passed to
+    its constructor) would train it without syncing it; it gets an
+    :class:`UnsyncedModelWarning` once, after attach or after its first training
+    run, and :attr:`unsynced_models` names those models.
+
     Ownership: every method runs in the training thread (save/load while the system
     is paused); the trainer holds no lock.
     """
+
+    _init_marker: ClassVar[str | None] = "_retrieved_model_names"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Warn about methods whose names look like misspelt hooks."""
+        super().__init_subclass__(**kwargs)
+        warn_misspelt_hooks(cls)
 
     def __init__(
         self,
@@ -55,17 +83,49 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
         self._previous_training_time = float("-inf")
         self._training_models: TrainingModelsDict | None = None
         self._data_users: DataUsersDict | None = None
+        self._unsynced_models: tuple[str, ...] = ()
+        self._held_models_checks_left = 2  # after attach, after the first run
+        self._warned_unsynced = False
+
+    @property
+    def unsynced_models(self) -> tuple[str, ...]:
+        """Names of system models this trainer holds but never fetched.
+
+        They are trained, if at all, without being synced to the agent. Found after
+        attach and after the first training run (an :class:`UnsyncedModelWarning`
+        tells the first time). Safe to read from any thread.
+        """
+        return self._unsynced_models
 
     def attach_training_models(self, training_models: TrainingModelsDict) -> None:
-        """Give the trainer its models, then call :meth:`on_training_models_attached`."""
+        """Give the trainer its models, then call :meth:`on_training_models_attached`.
+
+        Attached to another models container (the trainer moves to a new system),
+        it forgets which models it fetched from the previous one.
+
+        Raises:
+            MissingSuperInitError: If ``Trainer.__init__`` never ran.
+        """
+        check_initialised(self)
+        if self._training_models is not training_models:
+            self._retrieved_model_names.clear()
+            self._held_models_checks_left = 2
         self._training_models = training_models
         self.on_training_models_attached()
+        self._check_held_models()
 
     def on_training_models_attached(self) -> None:
         """Hook: fetch models with :meth:`get_training_model` here."""
 
     def attach_data_users(self, data_users: DataUsersDict) -> None:
-        """Give the trainer its data users, then call :meth:`on_data_users_attached`."""
+        """Give the trainer its data users, then call :meth:`on_data_users_attached`.
+
+        Raises:
+            MissingSuperInitError: If ``Trainer.__init__`` never ran.
+        """
+        check_initialised(self)
+        if self._data_users is not data_users:
+            self._retrieved_data_user_names.clear()
         self._data_users = data_users
         self.on_data_users_attached()
 
@@ -83,15 +143,22 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
         training_models = self._training_models
         if training_models is None:
             raise AttributeError(
-                f"{type(self).__name__} has no training models: attach them with "
-                "attach_training_models(...) first (get_training_model is meant for "
-                "on_training_models_attached)."
+                f"{type(self).__name__}.get_training_model({name!r}) was called "
+                "before the training models were attached (for example in "
+                "__init__). Fetch models in on_training_models_attached(), which "
+                "launch() calls once they are attached."
             )
         if name not in training_models:
-            raise KeyError(
-                f"No training model named '{name}'; available: "
-                f"{sorted(training_models)}."
+            message = unknown_name_message(
+                name,
+                training_models,
+                "training model",
+                f"{type(self).__name__}.get_training_model",
+                "launch(models=...)",
             )
+            if self._data_users is not None and name in self._data_users:
+                message += f" {name!r} is a data user: use get_data_user({name!r})."
+            raise UnknownNameError(message)
         model = training_models[name]
         self._retrieved_model_names.add(name)
         return model
@@ -106,14 +173,24 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
         data_users = self._data_users
         if data_users is None:
             raise AttributeError(
-                f"{type(self).__name__} has no data users: attach them with "
-                "attach_data_users(...) first (get_data_user is meant for "
-                "on_data_users_attached)."
+                f"{type(self).__name__}.get_data_user({name!r}) was called before "
+                "the data users were attached (for example in __init__). Fetch data "
+                "users in on_data_users_attached(), which launch() calls once they "
+                "are attached."
             )
         if name not in data_users:
-            raise KeyError(
-                f"No data user named '{name}'; available: {sorted(data_users)}."
+            message = unknown_name_message(
+                name,
+                data_users,
+                "data user",
+                f"{type(self).__name__}.get_data_user",
+                "launch(buffers=...)",
             )
+            if self._training_models is not None and name in self._training_models:
+                message += (
+                    f" {name!r} is a training model: use get_training_model({name!r})."
+                )
+            raise UnknownNameError(message)
         self._retrieved_data_user_names.add(name)
         return data_users[name]
 
@@ -126,9 +203,22 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
         successful check records the current pamiq time as the previous training
         time.
         """
-        if self.training_condition_data_user is None:
+        condition = self.training_condition_data_user
+        if condition is None:
             return True
-        data_user = self.get_data_user(self.training_condition_data_user)
+        data_users = self._data_users
+        if data_users is not None and condition not in data_users:
+            raise UnknownNameError(
+                unknown_name_message(
+                    condition,
+                    data_users,
+                    "data user",
+                    f"{type(self).__name__}(training_condition_data_user="
+                    f"{condition!r})",
+                    "launch(buffers=...)",
+                )
+            )
+        data_user = self.get_data_user(condition)
         data_user.update()
         trainable = (
             len(data_user) >= self.min_buffer_size
@@ -168,11 +258,35 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
         if not self.is_trainable():
             return False
         self.setup()
+        self._check_setup()
         self.train()
         self._count_model_updates()
         self.sync_models()
         self.teardown()
+        if self._held_models_checks_left > 0:
+            self._check_held_models()
         return True
+
+    def _check_setup(self) -> None:
+        """Hook for subclasses: check that :meth:`setup` did what the base needs."""
+
+    def _check_held_models(self) -> None:
+        """Look for models held without fetching; warn once per trainer."""
+        training_models = self._training_models
+        if training_models is None:
+            return
+        self._held_models_checks_left -= 1
+        held = find_held_models(self, training_models, self._retrieved_model_names)
+        self._unsynced_models = tuple(
+            dict.fromkeys(m.name for m in held if m.name is not None)
+        )
+        if held and not self._warned_unsynced:
+            self._warned_unsynced = True
+            warnings.warn(
+                _held_models_message(type(self).__name__, held),
+                UnsyncedModelWarning,
+                stacklevel=2,
+            )
 
     def _count_model_updates(self) -> None:
         training_models = self._training_models
@@ -197,3 +311,24 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin):
         self._previous_training_time = float(
             (path / _PREVIOUS_TRAINING_TIME_FILE).read_text(encoding="utf-8")
         )
+
+
+def _held_models_message(trainer: str, held: list[HeldModel]) -> str:
+    parts: list[str] = []
+    for model in held:
+        if model.name is None:
+            parts.append(
+                f"{model.attribute} is a {model.model_class} that is not among the "
+                "system's models, so it is never synced or saved: pass it to "
+                "launch(models={...}) and fetch it with get_training_model(name)"
+            )
+        else:
+            what = "the module of" if model.inner else "the"
+            parts.append(
+                f"{model.attribute} is {what} model {model.name!r} "
+                f"({model.model_class}), which {trainer} never fetched with "
+                f"get_training_model({model.name!r}), so its training never reaches "
+                "the agent: fetch it in on_training_models_attached() instead of "
+                "keeping the object you created"
+            )
+    return f"{trainer} holds models that it never syncs: " + "; ".join(parts) + "."
