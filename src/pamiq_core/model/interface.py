@@ -72,7 +72,9 @@ class TrainingModel(ABC, PersistentStateMixin, Generic[T]):
         self.inference_thread_only = inference_thread_only
         self._inference_model: T | None = None
         self._inference_model_creation_lock = threading.Lock()
-        self._sync_stats = SyncStats()
+        self._sync_stats = SyncStats(
+            syncs_inference_model=has_inference_model and not inference_thread_only
+        )
 
     @property
     def sync_stats(self) -> SyncStats:
