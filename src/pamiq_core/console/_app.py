@@ -144,9 +144,11 @@ class CommandHandler:
             )
             return JSONResponse(ERROR_QUEUE_FULL, status_code=503)
         self._logger.info(f"Received the {self._command.name} command.")
-        try:
-            outcome = await asyncio.wait_for(answered, self._reply_timeout)
-        except TimeoutError:
+        if pending.outcome is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(answered, self._reply_timeout)
+        outcome = pending.outcome  # also an answer that came just at the deadline
+        if outcome is None:
             return JSONResponse(RESULT_ACCEPTED, status_code=202)
         return JSONResponse(outcome.body, status_code=outcome.status_code)
 
