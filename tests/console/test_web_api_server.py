@@ -361,3 +361,16 @@ class TestConnectionLimits:
         stats = server.connection_stats()
         assert stats is not None
         assert stats.refused == 1
+
+
+def test_the_guard_wraps_the_protocol_of_uvicorns_h11_setting() -> None:
+    """The one piece of uvicorn the guard relies on beyond its public settings.
+
+    uvicorn is pinned in constraints.txt; if an upgrade moves or renames the h11
+    protocol, this fails first, naming what changed.
+    """
+    from uvicorn.config import HTTP_PROTOCOLS
+    from uvicorn.importer import import_from_string
+    from uvicorn.protocols.http.h11_impl import H11Protocol  # what the guard wraps
+
+    assert import_from_string(HTTP_PROTOCOLS["h11"]) is H11Protocol, HTTP_PROTOCOLS
