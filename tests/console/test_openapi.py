@@ -1,6 +1,8 @@
 """The OpenAPI document: generated from the code's types, and true to the answers."""
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import httpx
@@ -131,3 +133,25 @@ class TestRealAnswersMatchTheirDescription:
             foreign = client.get("/api/status", headers={"Host": "evil.example"})
             assert foreign.status_code == 403
             self.check(document, foreign, "/api/status")
+
+
+def test_serving_the_document_needs_no_pydantic() -> None:
+    """pydantic is a development tool here: the package does not depend on it."""
+    code = """
+import sys, warnings
+sys.modules["pydantic"] = None  # any import of it fails
+from pamiq_core.console import SystemStatusProvider, WebApiServer
+from pamiq_core.thread import ThreadController, ThreadStatusesMonitor
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+provider = SystemStatusProvider(ThreadController().read_only, ThreadStatusesMonitor({}))
+app = WebApiServer(provider, port=0)._app
+with TestClient(app, base_url="http://localhost") as client:
+    print(client.get("/openapi.json").json()["openapi"])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3.1.0"
