@@ -30,7 +30,7 @@ import httpx
 
 from pamiq_core import InferenceModel, TrainingModel
 from pamiq_core.console import SystemStatus, SystemStatusProvider, WebApiServer
-from pamiq_core.metrics import Metrics, RunStats, StepPeriods, SyncStats
+from pamiq_core.metrics import Metrics, RunStats, StepPeriods, SyncStats, SystemStats
 from pamiq_core.thread import ThreadController, ThreadStatus, ThreadStatusesMonitor
 from pamiq_core.thread.thread_types import ThreadTypes
 
@@ -167,24 +167,32 @@ def fastest_per_iteration(
 
 
 def sample_metrics() -> Metrics:
-    metrics = Metrics()
+    steps = StepPeriods()
     clock = 0.0
     for _ in range(1001):
         clock += random.uniform(0.009, 0.011)
-        metrics.inference_steps.tick(clock)
+        steps.tick(clock)
+    trainers: dict[str, RunStats] = {}
+    models: dict[str, SyncStats] = {}
     for i in range(3):
         runs = RunStats()
         runs.record(0.05, time.perf_counter())
         sync = SyncStats()
         sync.training_version = 10
         sync.record_sync(0.0001)
-        metrics.trainers[f"trainer{i}"] = runs
-        metrics.models[f"model{i}"] = sync
-        metrics.buffers[f"buffer{i}"] = list(range(100))
-    metrics.system.start()
-    metrics.system.record_save("/states/example.state")
-    metrics.status = lambda: SystemStatus.ACTIVE
-    return metrics
+        trainers[f"trainer{i}"] = runs
+        models[f"model{i}"] = sync
+    system = SystemStats()
+    system.start()
+    system.record_save("/states/example.state")
+    return Metrics(
+        inference_steps=steps,
+        trainers=trainers,
+        models=models,
+        buffers={f"buffer{i}": list(range(100)) for i in range(3)},
+        system=system,
+        status=lambda: SystemStatus.ACTIVE,
+    )
 
 
 def time_calls(calls: list[Callable[[], object]], n: int, rounds: int) -> list[float]:

@@ -1,15 +1,28 @@
 import json
-import math
 import threading
 import time as std_time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, get_type_hints
 
 import pytest
 
 from pamiq_core import time
 from pamiq_core.console.system_status import SystemStatus
-from pamiq_core.metrics import Metrics, RunStats, StepPeriods, SyncStats, SystemStats
+from pamiq_core.metrics import (
+    BufferSummary,
+    Metrics,
+    MetricsSnapshot,
+    RunStats,
+    RunSummary,
+    StepPeriods,
+    StepSummary,
+    SyncStats,
+    SyncSummary,
+    SystemStats,
+    SystemSummary,
+)
+from pamiq_core.model import TrainingModel
 
 
 class TestStepPeriods:
@@ -24,7 +37,7 @@ class TestStepPeriods:
         assert steps.periods() == []
         summary = steps.summary()
         assert summary["steps_per_second"] == 0.0
-        assert math.isnan(summary["period_p50"])
+        assert summary["period_p50"] is None
 
     def test_statistics_of_the_periods(self) -> None:
         steps = StepPeriods()
@@ -80,10 +93,10 @@ class TestStepPeriods:
 class TestRunStats:
     def test_counts_runs_and_durations(self) -> None:
         stats = RunStats()
-        assert math.isnan(stats.summary()["mean_duration"])
+        assert stats.summary()["mean_duration"] is None
         stats.record(1.0, finished_at=5.0)
         stats.record(3.0, finished_at=9.0)
-        summary = stats.summary()
+        summary = dict(stats.summary())
         assert summary.pop("since_last_run") == pytest.approx(
             time.fixed_perf_counter() - 9.0, abs=1.0
         )
@@ -96,9 +109,11 @@ class TestRunStats:
 
     def test_time_since_the_last_run(self) -> None:
         stats = RunStats()
-        assert math.isnan(stats.summary()["since_last_run"])
+        assert stats.summary()["since_last_run"] is None
         stats.record(0.1, finished_at=time.fixed_perf_counter() - 5.0)
-        assert 5.0 <= stats.summary()["since_last_run"] < 60.0
+        since = stats.summary()["since_last_run"]
+        assert since is not None
+        assert 5.0 <= since < 60.0
 
 
 class TestSyncStats:
@@ -113,9 +128,42 @@ class TestSyncStats:
             "training_version": 3,
             "inference_version": 3,
             "versions_behind": 0,
+            "syncs_inference_model": True,
         }
         stats.training_version += 2
         assert stats.summary()["versions_behind"] == 2
+
+    def test_a_model_without_a_synced_inference_side_reports_no_lag(self) -> None:
+        stats = SyncStats(syncs_inference_model=False)
+        stats.training_version += 15
+        summary = stats.summary()
+        assert summary["training_version"] == 15
+        assert summary["inference_version"] is None
+        assert summary["versions_behind"] is None
+        assert summary["syncs_inference_model"] is False
+
+    @pytest.mark.parametrize(
+        ("options", "synced"),
+        [
+            ({}, True),
+            ({"has_inference_model": False}, False),
+            ({"inference_thread_only": True}, False),
+        ],
+    )
+    def test_a_training_model_says_whether_it_syncs_an_inference_model(
+        self, options: dict[str, bool], synced: bool
+    ) -> None:
+        class Model(TrainingModel[Any]):
+            def _create_inference_model(self) -> Any:
+                raise NotImplementedError
+
+            def forward(self) -> None:
+                pass
+
+            def sync_impl(self, inference_model: Any) -> None:
+                pass
+
+        assert Model(**options).sync_stats.syncs_inference_model is synced
 
 
 @pytest.fixture
@@ -132,6 +180,9 @@ class TestSystemStats:
         assert summary["uptime_real"] is None
         assert summary["last_save"] is None
         assert summary["time_scale"] == 1.0
+        assert summary["save_failures"] == 0
+        assert summary["last_save_failure"] is None
+        assert summary["status"] is None
 
     @pytest.mark.usefixtures("restore_global_time")
     def test_pamiq_uptime_stands_still_while_paused(self) -> None:
@@ -139,9 +190,11 @@ class TestSystemStats:
         stats.start()
         time.pause()
         first = stats.summary()
-        std_time.sleep(0.02)
+        std_time.sleep(0.02)  # real time must pass for real uptime to grow
         second = stats.summary()
         assert first["uptime"] == second["uptime"]
+        assert first["uptime_real"] is not None
+        assert second["uptime_real"] is not None
         assert second["uptime_real"] >= first["uptime_real"] + 0.02
 
     def test_records_the_latest_save(self) -> None:
@@ -150,8 +203,47 @@ class TestSystemStats:
         stats.record_save(Path("/states/a.state"))
         stats.record_save(Path("/states/b.state"))
         last_save = stats.summary()["last_save"]
+        assert last_save is not None
         assert last_save["path"] == str(Path("/states/b.state"))
         assert before <= last_save["time"] <= std_time.time()
+
+    def test_counts_failed_saves_and_keeps_the_latest(self) -> None:
+        stats = SystemStats()
+        before = std_time.time()
+        stats.record_save_failure(None, "pausing timed out")
+        stats.record_save_failure("/states/c.state", "[Errno 28] No space left")
+        summary = stats.summary()
+        assert summary["save_failures"] == 2
+        failure = summary["last_save_failure"]
+        assert failure is not None
+        assert failure["message"] == "[Errno 28] No space left"
+        assert failure["path"] == "/states/c.state"
+        assert before <= failure["time"] <= std_time.time()
+
+    def test_a_reader_never_sees_a_count_without_its_failure(self) -> None:
+        stats = SystemStats()
+        done = threading.Event()
+
+        def write() -> None:
+            for n in range(1, 20001):
+                stats.record_save_failure(f"/states/{n}", f"failure {n}")
+            done.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            while not done.is_set():
+                summary = stats.summary()
+                failure = summary["last_save_failure"]
+                count = summary["save_failures"]
+                if failure is None:
+                    assert count == 0
+                else:
+                    assert failure["message"] == f"failure {count}"
+                    assert failure["path"] == f"/states/{count}"
+        finally:
+            writer.join()
+        assert stats.summary()["save_failures"] == 20000
 
 
 class TestMetrics:
@@ -162,11 +254,11 @@ class TestMetrics:
             def __len__(self) -> int:
                 return 4
 
-        metrics = Metrics()
-        metrics.trainers["t"] = RunStats()
-        metrics.models["m"] = SyncStats()
-        metrics.buffers["b"] = Buffer()
-        metrics.buffers["plain"] = [1, 2]
+        metrics = Metrics(
+            trainers={"t": RunStats()},
+            models={"m": SyncStats()},
+            buffers={"b": Buffer(), "plain": [1, 2]},
+        )
         snapshot = metrics.snapshot()
         json.dumps(snapshot, allow_nan=False)
         assert snapshot["buffers"] == {
@@ -180,10 +272,43 @@ class TestMetrics:
         assert snapshot["system"]["uptime"] is None
 
     def test_snapshot_reports_the_status(self) -> None:
-        metrics = Metrics(status=lambda: SystemStatus.PAUSED)
-        metrics.system.start()
+        stats = SystemStats()
+        stats.start()
+        metrics = Metrics(system=stats, status=lambda: SystemStatus.PAUSED)
         system = metrics.snapshot()["system"]
         assert system["status"] == SystemStatus.PAUSED.value
         assert system["status_name"] == "paused"
+        assert system["uptime_real"] is not None
         assert system["uptime_real"] >= 0
         assert abs(metrics.snapshot()["time"] - std_time.time()) < 60
+
+    def test_any_object_with_a_summary_can_stand_in_for_a_part(self) -> None:
+        """What a proxy for a trainer in another process would do."""
+
+        class RemoteTrainer:
+            def summary(self) -> RunSummary:
+                return {
+                    "runs": 7,
+                    "last_duration": 0.5,
+                    "mean_duration": 0.4,
+                    "last_finished_at": None,
+                    "since_last_run": None,
+                }
+
+        snapshot = Metrics(trainers={"remote": RemoteTrainer()}).snapshot()
+        assert snapshot["trainers"]["remote"]["runs"] == 7
+
+    def test_the_snapshot_has_exactly_the_keys_its_types_declare(self) -> None:
+        snapshot = Metrics(
+            trainers={"t": RunStats()}, models={"m": SyncStats()}, buffers={"b": []}
+        ).snapshot()
+        parts: list[tuple[Any, Any]] = [
+            (snapshot, MetricsSnapshot),
+            (snapshot["system"], SystemSummary),
+            (snapshot["inference"], StepSummary),
+            (snapshot["trainers"]["t"], RunSummary),
+            (snapshot["models"]["m"], SyncSummary),
+            (snapshot["buffers"]["b"], BufferSummary),
+        ]
+        for value, declared in parts:
+            assert list(value) == list(get_type_hints(declared)), declared.__name__

@@ -7,23 +7,189 @@ thread (the web API, a test) may read a measurement at any time. Writers never t
 lock on the hot path; a reader copies plain Python values, which the interpreter reads
 and writes atomically, so a read is a consistent-enough snapshot: at worst it misses
 the record being written at that instant.
+
+Every measurement reports itself through ``summary()``, a typed, JSON-ready dict
+(``None`` where nothing was measured yet). These dicts are the one description of
+the metrics: :class:`Metrics` only gathers them, ``GET /api/metrics`` serves them,
+and the web API's OpenAPI document is generated from their types.
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Protocol, TypeVar
+
+from typing_extensions import TypedDict
 
 from pamiq_core import time
 
-if TYPE_CHECKING:
-    from pamiq_core.console.system_status import SystemStatus
+# pydantic, which generates the OpenAPI document from these TypedDicts at development
+# time, needs typing_extensions' TypedDict on Python 3.11.
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float:
+class StepSummary(TypedDict, closed=True):
+    """Inference steps in total, and the periods between the recent ones (seconds)."""
+
+    steps: int
+    """Steps since the start."""
+    steps_per_second: float
+    """Steps per second over the recent window; 0 before two steps."""
+    period_p50: float | None
+    """Median period between two steps of the window."""
+    period_p99: float | None
+    """99th percentile of the periods of the window."""
+    period_max: float | None
+    """Longest period of the window."""
+    period_mean: float | None
+    """Mean period of the window."""
+
+
+class RunSummary(TypedDict, closed=True):
+    """Training runs of one trainer (seconds)."""
+
+    runs: int
+    """Runs that trained."""
+    last_duration: float | None
+    """Duration of the latest run."""
+    mean_duration: float | None
+    """Mean duration of all runs."""
+    last_finished_at: float | None
+    """When the latest run ended, on the training thread's performance counter."""
+    since_last_run: float | None
+    """Seconds since the latest run ended."""
+
+
+class SyncSummary(TypedDict, closed=True):
+    """Syncs of one model and how fresh its inference copy is.
+
+    The versions count training updates; the inference version is the training
+    version delivered by the latest sync. A model without an inference side that
+    syncs (training-only, or used by the inference thread only) has neither an
+    inference version nor a lag.
+    """
+
+    syncs: int
+    """Syncs so far."""
+    last_sync_duration: float | None
+    """Duration of the latest sync (seconds)."""
+    training_version: int
+    """Training updates so far."""
+    inference_version: int | None
+    """The training version of the latest sync; None without a synced inference side."""
+    versions_behind: int | None
+    """Training updates the inference side has not received yet."""
+    syncs_inference_model: bool
+    """Whether syncs feed an inference model."""
+
+
+class BufferSummary(TypedDict, closed=True):
+    """Items stored in one buffer, and how many it can hold."""
+
+    size: int
+    """Items stored."""
+    capacity: int | None
+    """The buffer's ``max_size``; None if it has none."""
+
+
+class LastSave(TypedDict, closed=True):
+    """The latest snapshot saved while running."""
+
+    path: str
+    """Where the snapshot was written."""
+    time: float
+    """When it was written (Unix time)."""
+
+
+class SaveFailure(TypedDict, closed=True):
+    """The latest save that failed."""
+
+    message: str
+    """Why it failed."""
+    path: str | None
+    """The snapshot it was writing, if known."""
+    time: float
+    """When it failed (Unix time)."""
+
+
+class SystemSummary(TypedDict, closed=True):
+    """The system as a whole: its status, uptime and saves."""
+
+    status: int | None
+    """The value of the system status (1 active, 2 pausing, 3 paused, 4 resuming,
+    5 shutting down); None if unknown."""
+    status_name: str | None
+    """The status as a word, such as ``"shutting down"``; None if unknown."""
+    uptime: float | None
+    """Pamiq seconds since the start: stands still while paused, scaled by the time
+    scale."""
+    uptime_real: float | None
+    """Real seconds since the start."""
+    time_scale: float
+    """The current time scale of pamiq time."""
+    last_save: LastSave | None
+    """The latest snapshot saved while running."""
+    save_failures: int
+    """Saves that failed while running."""
+    last_save_failure: SaveFailure | None
+    """The latest save that failed."""
+
+
+class MetricsSnapshot(TypedDict, closed=True):
+    """What the running system measures (``GET /api/metrics``).
+
+    Durations are in seconds; null stands for not measured yet.
+    """
+
+    time: float
+    """When the snapshot was taken (Unix time)."""
+    system: SystemSummary
+    inference: StepSummary
+    trainers: dict[str, RunSummary]
+    """Training runs per trainer."""
+    models: dict[str, SyncSummary]
+    """Syncs and versions per model."""
+    buffers: dict[str, BufferSummary]
+    """Fill per buffer."""
+
+
+SummaryT_co = TypeVar("SummaryT_co", covariant=True)
+
+
+class Summarized(Protocol[SummaryT_co]):
+    """Anything that reports a measurement, such as the stats classes of this module.
+
+    :class:`Metrics` reads measurements only through this method, so a stand-in
+    (a proxy for a measurement kept in another process) may take a part's place.
+    """
+
+    def summary(self) -> SummaryT_co:
+        """The measurement as JSON-ready values."""
+        ...
+
+
+class StatusLike(Protocol):
+    """What :class:`Metrics` reads of a system status (``SystemStatus`` has it)."""
+
+    @property
+    def value(self) -> int:
+        """The status as a number."""
+        ...
+
+    @property
+    def status_name(self) -> str:
+        """The status as a word."""
+        ...
+
+
+def _measured(value: float) -> float | None:
+    """None for a value that was not measured (NaN or infinite), else the value."""
+    return value if math.isfinite(value) else None
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float | None:
     """The value below which ``fraction`` of ``sorted_values`` fall (nearest rank)."""
     if not sorted_values:
-        return math.nan
+        return None
     rank = max(0, math.ceil(fraction * len(sorted_values)) - 1)
     return sorted_values[rank]
 
@@ -73,17 +239,18 @@ class StepPeriods:
         """The recorded periods of the window, in no particular order."""
         return self._periods[: self._filled]
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> StepSummary:
         """Steps, steps per second and period statistics (seconds) of the window."""
+        steps = self.steps
         periods = sorted(self.periods())
         total = sum(periods)
         return {
-            "steps": self.steps,
+            "steps": steps,
             "steps_per_second": len(periods) / total if total > 0 else 0.0,
             "period_p50": _percentile(periods, 0.50),
             "period_p99": _percentile(periods, 0.99),
-            "period_max": periods[-1] if periods else math.nan,
-            "period_mean": total / len(periods) if periods else math.nan,
+            "period_max": periods[-1] if periods else None,
+            "period_mean": total / len(periods) if periods else None,
         }
 
 
@@ -103,7 +270,7 @@ class RunStats:
         self.total_duration += duration
         self.runs += 1
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> RunSummary:
         """Runs, last and mean duration, and when the last run ended (seconds).
 
         ``last_finished_at`` is on the writer's clock (``time.fixed_perf_counter``);
@@ -113,10 +280,10 @@ class RunStats:
         last_finished_at = self.last_finished_at
         return {
             "runs": runs,
-            "last_duration": self.last_duration,
-            "mean_duration": self.total_duration / runs if runs else math.nan,
-            "last_finished_at": last_finished_at,
-            "since_last_run": time.fixed_perf_counter() - last_finished_at,
+            "last_duration": _measured(self.last_duration),
+            "mean_duration": self.total_duration / runs if runs else None,
+            "last_finished_at": _measured(last_finished_at),
+            "since_last_run": _measured(time.fixed_perf_counter() - last_finished_at),
         }
 
 
@@ -134,6 +301,10 @@ class SyncStats:
     last_duration: float = math.nan
     training_version: int = 0
     inference_version: int = 0
+    syncs_inference_model: bool = True
+    """Whether syncs feed an inference model; False for a training-only model and
+    for one used by the inference thread only, which report no inference version
+    and no lag."""
 
     def record_sync(self, duration: float) -> None:
         """Record a sync that took ``duration`` seconds."""
@@ -141,21 +312,25 @@ class SyncStats:
         self.last_duration = duration
         self.syncs += 1
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> SyncSummary:
         """Sync count, last sync duration (seconds) and both versions."""
         training_version = self.training_version
         inference_version = self.inference_version
+        synced = self.syncs_inference_model
         return {
             "syncs": self.syncs,
-            "last_sync_duration": self.last_duration,
+            "last_sync_duration": _measured(self.last_duration),
             "training_version": training_version,
-            "inference_version": inference_version,
-            "versions_behind": max(0, training_version - inference_version),
+            "inference_version": inference_version if synced else None,
+            "versions_behind": (
+                max(0, training_version - inference_version) if synced else None
+            ),
+            "syncs_inference_model": synced,
         }
 
 
 class SystemStats:
-    """When the system started and what it saved last (written by the control thread).
+    """When the system started, and its saves (written by the control thread).
 
     Each event is stored as one tuple, replaced in a single assignment, so a reader
     never sees half of one.
@@ -166,10 +341,8 @@ class SystemStats:
         """Pamiq ``time.time()`` and real ``time.perf_counter()`` at the start."""
         self.last_save: tuple[str, float] | None = None
         """Path of the latest snapshot and when it was written (Unix time)."""
-        self.failed_saves = 0
-        """How many saves failed."""
-        self.last_save_failure: tuple[str | None, str, float] | None = None
-        """Path, message and Unix time of the latest failed save."""
+        self.save_failures: tuple[int, str | None, str, float] | None = None
+        """Failed saves so far, and the latest one's path, message and Unix time."""
 
     def start(self) -> None:
         """Record that the system starts now."""
@@ -180,19 +353,30 @@ class SystemStats:
         self.last_save = (str(path), time.fixed_time())
 
     def record_save_failure(self, path: str | None, message: str) -> None:
-        """Record that a save into ``path`` failed just now, saying why."""
-        self.last_save_failure = (path, message, time.fixed_time())
-        self.failed_saves += 1
+        """Record that a save failed just now.
 
-    def summary(self) -> dict[str, Any]:
-        """Uptime in pamiq and real seconds (None before the start) and the last save.
+        Args:
+            path: The snapshot the save was writing, None if it did not get that far.
+            message: Why it failed.
+        """
+        failures = self.save_failures
+        count = 1 if failures is None else failures[0] + 1
+        self.save_failures = (count, path, message, time.fixed_time())
+
+    def summary(self) -> SystemSummary:
+        """Uptime in pamiq and real seconds (None before the start) and the saves.
+
+        The status is unknown here (None); :class:`Metrics` fills it in.
 
         Pamiq uptime stands still while the system is paused and runs faster or
         slower with the time scale; real uptime is wall-clock time since the start.
         """
         started = self.started
         last_save = self.last_save
+        failures = self.save_failures
         return {
+            "status": None,
+            "status_name": None,
             "uptime": None if started is None else time.time() - started[0],
             "uptime_real": (
                 None if started is None else time.fixed_perf_counter() - started[1]
@@ -203,7 +387,22 @@ class SystemStats:
                 if last_save is None
                 else {"path": last_save[0], "time": last_save[1]}
             ),
+            "save_failures": 0 if failures is None else failures[0],
+            "last_save_failure": (
+                None
+                if failures is None
+                else {"message": failures[2], "path": failures[1], "time": failures[3]}
+            ),
         }
+
+
+def buffer_summary(buffer: Sized) -> BufferSummary:
+    """The fill of ``buffer``: its ``len()`` and its ``max_size``, if it has one."""
+    capacity = getattr(buffer, "max_size", None)
+    return {
+        "size": len(buffer),
+        "capacity": capacity if isinstance(capacity, int) else None,
+    }
 
 
 @dataclass
@@ -212,51 +411,38 @@ class Metrics:
 
     The launcher fills the fields with the measurements the parts own (the
     threads' step periods, run stats and system stats, each model's sync stats,
-    the buffers) and the control thread's status; :meth:`snapshot` turns them into
-    the JSON-ready dict that ``GET /api/metrics`` serves.
+    the buffers) and the control thread's status; :meth:`snapshot` asks each for
+    its ``summary()``, so any object with that method can stand in for a part.
     """
 
-    inference_steps: StepPeriods = field(default_factory=StepPeriods)
-    trainers: dict[str, RunStats] = field(default_factory=lambda: {})
-    models: dict[str, SyncStats] = field(default_factory=lambda: {})
-    buffers: dict[str, Any] = field(default_factory=lambda: {})
+    inference_steps: Summarized[StepSummary] = field(default_factory=StepPeriods)
+    trainers: Mapping[str, Summarized[RunSummary]] = field(
+        default_factory=dict[str, Summarized[RunSummary]]
+    )
+    models: Mapping[str, Summarized[SyncSummary]] = field(
+        default_factory=dict[str, Summarized[SyncSummary]]
+    )
+    buffers: Mapping[str, Sized] = field(default_factory=dict[str, Sized])
     """Buffer name to an object with ``len()`` and optionally ``max_size``."""
-    system: SystemStats = field(default_factory=SystemStats)
-    status: "Callable[[], SystemStatus] | None" = None
+    system: Summarized[SystemSummary] = field(default_factory=SystemStats)
+    status: Callable[[], StatusLike] | None = None
     """Tells the current system status; None reports it as unknown."""
 
-    def snapshot(self) -> dict[str, Any]:
-        """All measurements as plain JSON-ready values (NaN becomes None).
+    def snapshot(self) -> MetricsSnapshot:
+        """All measurements as plain JSON-ready values.
 
         Safe to call from any thread while the writers keep recording.
         """
         status = None if self.status is None else self.status()
-        system: dict[str, Any] = {
-            "status": None if status is None else status.value,
-            "status_name": None if status is None else status.status_name,
-            **self.system.summary(),
+        return {
+            "time": time.fixed_time(),
+            "system": {
+                **self.system.summary(),
+                "status": None if status is None else status.value,
+                "status_name": None if status is None else status.status_name,
+            },
+            "inference": self.inference_steps.summary(),
+            "trainers": {n: s.summary() for n, s in list(self.trainers.items())},
+            "models": {n: s.summary() for n, s in list(self.models.items())},
+            "buffers": {n: buffer_summary(b) for n, b in list(self.buffers.items())},
         }
-        return _json_ready(
-            {
-                "time": time.fixed_time(),
-                "system": system,
-                "inference": self.inference_steps.summary(),
-                "trainers": {n: s.summary() for n, s in list(self.trainers.items())},
-                "models": {n: s.summary() for n, s in list(self.models.items())},
-                "buffers": {
-                    name: {
-                        "size": len(buffer),
-                        "capacity": getattr(buffer, "max_size", None),
-                    }
-                    for name, buffer in list(self.buffers.items())
-                },
-            }
-        )
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
-    return value

@@ -1,12 +1,34 @@
+"""Shared pieces of the console tests.
+
+Routes are tested in-process: :func:`app_client` drives a server's application with
+Starlette's test client, and :func:`in_process` makes a ``WebApiClient`` do the
+same. Only the server's own life cycle (binding, stopping, connection limits) uses
+real sockets, in ``test_web_api_server.py`` and ``test_flood.py``.
+"""
+
+import queue
 import socket
+import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from pamiq_core.console import SystemStatusProvider, WebApiServer
-from pamiq_core.console.web_api import TOKEN_ENV_VAR
-from pamiq_core.metrics import Metrics, RunStats, SyncStats
+with warnings.catch_warnings():
+    # Starlette 1.10's test client prefers httpx2 but still runs on httpx, which
+    # the project uses everywhere else; not worth a second HTTP client library.
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+from pamiq_core.console import (
+    ControlCommands,
+    SystemStatusProvider,
+    WebApiClient,
+    WebApiServer,
+)
+from pamiq_core.console.web_api import TOKEN_ENV_VAR, CommandRequest
+from pamiq_core.metrics import Metrics, RunStats, StepPeriods, SyncStats, SystemStats
 from pamiq_core.thread import ThreadController, ThreadStatus, ThreadStatusesMonitor
 from pamiq_core.thread.thread_types import ThreadTypes
 
@@ -16,23 +38,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def is_listening(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(2.0)
-        return sock.connect_ex((host, port)) == 0
-
-
-def can_bind(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether a new server (which sets SO_REUSEADDR, as uvicorn does) could bind."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 class Buffer:
@@ -47,22 +52,29 @@ class Buffer:
 
 
 def sample_metrics() -> Metrics:
-    """Metrics with some of everything recorded."""
-    metrics = Metrics()
+    """Metrics with some of everything recorded, a failed save included."""
+    steps = StepPeriods()
     for step in range(50):
-        metrics.inference_steps.tick(step * 0.01)
+        steps.tick(step * 0.01)
     trainer = RunStats()
     trainer.record(0.25, finished_at=1.0)
     model = SyncStats()
     model.training_version = 3
     model.record_sync(0.001)
     model.training_version = 4
-    metrics.trainers = {"trainer": trainer, "idle": RunStats()}
-    metrics.models = {"model": model}
-    metrics.buffers = {"buffer": Buffer(30, 100)}
-    metrics.system.start()
-    metrics.system.record_save("/states/one.state")
-    return metrics
+    critic = SyncStats(syncs_inference_model=False)  # training only
+    critic.training_version = 15
+    system = SystemStats()
+    system.start()
+    system.record_save("/states/one.state")
+    system.record_save_failure("/states/two.state", "[Errno 28] No space left")
+    return Metrics(
+        inference_steps=steps,
+        trainers={"trainer": trainer, "idle": RunStats()},
+        models={"model": model, "critic": critic},
+        buffers={"buffer": Buffer(30, 100)},
+        system=system,
+    )
 
 
 class FakeSystem:
@@ -83,6 +95,77 @@ class FakeSystem:
         self.metrics.status = self.provider.get_current_status
 
 
+Answer = Callable[[CommandRequest], None]
+
+
+def succeed(request: CommandRequest) -> None:
+    request.succeed()
+
+
+class ControlStandIn:
+    """Takes the server's commands as the control thread does, on its own thread.
+
+    Each command is recorded and answered by ``answer`` (default: succeed). Pause
+    and resume also change the fake system's status.
+    """
+
+    def __init__(self, system: FakeSystem) -> None:
+        self.system = system
+        self.answer: Answer = succeed
+        self.received: queue.Queue[ControlCommands] = queue.Queue()
+        self._servers: list[WebApiServer] = []
+        self._arrived = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def serve(self, server: WebApiServer) -> None:
+        """Take the commands of ``server`` too."""
+        self._servers.append(server)
+        if self._thread.ident is None:
+            self._thread.start()
+
+    def wake(self) -> None:
+        self._arrived.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._arrived.set()
+        if self._thread.ident is not None:
+            self._thread.join(timeout=10)
+
+    def commands(self) -> list[ControlCommands]:
+        """The commands received so far (each once)."""
+        taken: list[ControlCommands] = []
+        while not self.received.empty():
+            taken.append(self.received.get_nowait())
+        return taken
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._arrived.wait()
+            self._arrived.clear()
+            for server in list(self._servers):
+                self._take_commands(server)
+
+    def _take_commands(self, server: WebApiServer) -> None:
+        statuses = (self.system.inference, self.system.training)
+        while server.has_commands():
+            try:
+                request = server.receive_request()
+            except queue.Empty:  # stopped meanwhile: the server answered it
+                return
+            if request.command is ControlCommands.PAUSE:
+                self.system.controller.pause()
+                for status in statuses:
+                    status.pause()
+            elif request.command is ControlCommands.RESUME:
+                self.system.controller.resume()
+                for status in statuses:
+                    status.resume()
+            self.received.put(request.command)
+            self.answer(request)
+
+
 @pytest.fixture(autouse=True)
 def no_token_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(TOKEN_ENV_VAR, raising=False)
@@ -93,24 +176,56 @@ def system() -> FakeSystem:
     return FakeSystem()
 
 
-StartServer = Callable[..., WebApiServer]
+@pytest.fixture
+def control(system: FakeSystem) -> Iterator[ControlStandIn]:
+    stand_in = ControlStandIn(system)
+    yield stand_in
+    stand_in.stop()
+
+
+MakeServer = Callable[..., WebApiServer]
 
 
 @pytest.fixture
-def start_server(system: FakeSystem) -> Iterator[StartServer]:
-    """Start live servers on free ports; they are stopped after the test."""
-    servers: list[WebApiServer] = []
+def make_server(system: FakeSystem, control: ControlStandIn) -> MakeServer:
+    """Servers (not started) of the fake system, whose commands the control
+    stand-in takes unless ``on_command=...`` is given."""
 
-    def start(**kwargs: Any) -> WebApiServer:
-        kwargs.setdefault("port", 0)
+    def make(**kwargs: Any) -> WebApiServer:
         kwargs.setdefault("system_status", system.provider)
         kwargs.setdefault("metrics", system.metrics.snapshot)
-        server = WebApiServer(**kwargs)
-        servers.append(server)
-        server.run_in_background()
-        assert server.wait_for_startup(timeout=10)
+        if "on_command" in kwargs:
+            return WebApiServer(**kwargs)
+        server = WebApiServer(on_command=control.wake, **kwargs)
+        control.serve(server)
         return server
 
-    yield start
-    for server in servers:
-        assert server.stop(timeout=10)
+    return make
+
+
+@pytest.fixture
+def server(make_server: MakeServer) -> WebApiServer:
+    return make_server(max_queue_size=0)
+
+
+def app_client(server: WebApiServer, **kwargs: Any) -> TestClient:
+    """An in-process HTTP client of the server's application, as if from localhost."""
+    kwargs.setdefault("base_url", "http://localhost:8391")
+    return TestClient(server._app, **kwargs)
+
+
+@pytest.fixture
+def client(server: WebApiServer) -> Iterator[TestClient]:
+    with app_client(server) as client:
+        yield client
+
+
+def in_process(web_api_client: WebApiClient, server: WebApiServer) -> WebApiClient:
+    """``web_api_client``, sending its requests to ``server``'s application directly.
+
+    Its headers (the access token) are kept.
+    """
+    headers = dict(web_api_client._client.headers)
+    web_api_client._client.close()
+    web_api_client._client = app_client(server, headers=headers)
+    return web_api_client

@@ -5,26 +5,24 @@ from typing import Any
 import jsonschema_rs
 
 
-def _as_json_schema(value: Any) -> Any:
-    """OpenAPI 3.0 ``nullable`` turned into JSON Schema's ``null`` type."""
-    if isinstance(value, list):
-        return [_as_json_schema(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    converted = {k: _as_json_schema(v) for k, v in value.items() if k != "nullable"}
-    if value.get("nullable"):
-        if "type" in converted:
-            converted["type"] = [converted["type"], "null"]
-        if "enum" in converted and None not in converted["enum"]:
-            converted["enum"] = [*converted["enum"], None]
-    return converted
-
-
 def schema_validator(document: dict[str, Any], name: str) -> jsonschema_rs.Validator:
-    """A validator for ``#/components/schemas/<name>`` of the OpenAPI ``document``."""
+    """A validator for ``#/components/schemas/<name>`` of the OpenAPI ``document``.
+
+    The document is OpenAPI 3.1, whose schemas are JSON Schema (2020-12) as is.
+    """
     return jsonschema_rs.validator_for(
-        {
-            "$ref": f"#/components/schemas/{name}",
-            "components": _as_json_schema(document["components"]),
-        }
+        {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
     )
+
+
+def answer_validator(
+    document: dict[str, Any], method: str, path: str, status: int
+) -> jsonschema_rs.Validator:
+    """A validator for the JSON body the document promises for this answer.
+
+    Raises:
+        KeyError: If the document does not describe the answer.
+    """
+    answer = document["paths"][path][method.lower()]["responses"][str(status)]
+    schema = answer["content"]["application/json"]["schema"]
+    return jsonschema_rs.validator_for({**schema, "components": document["components"]})

@@ -3,7 +3,7 @@ import pytest
 from pamiq_core.console._access import (
     TOKEN_ENV_VAR,
     carries_token,
-    client_token,
+    configured_token,
     is_loopback_host,
     is_same_site,
     resolve_token,
@@ -43,9 +43,15 @@ class TestResolveToken:
         assert "token=" in str(info.value)
         assert "'localhost'" in str(info.value)
 
-    def test_an_empty_token_is_no_token(self) -> None:
-        with pytest.raises(ValueError, match="access token"):
-            resolve_token("0.0.0.0", "  ")
+    @pytest.mark.parametrize("token", ["", "  ", "\n"])
+    def test_a_blank_token_is_refused(self, token: str) -> None:
+        for host in ("0.0.0.0", "localhost"):
+            with pytest.raises(ValueError, match="access token is blank"):
+                resolve_token(host, token)
+
+    def test_surrounding_whitespace_is_removed(self) -> None:
+        assert resolve_token("0.0.0.0", " s3cret\n") == "s3cret"
+        assert configured_token("\ts3 cret ") == "s3 cret"
 
     def test_explicit_token(self) -> None:
         assert resolve_token("0.0.0.0", "s3cret") == "s3cret"
@@ -58,8 +64,17 @@ class TestResolveToken:
         assert resolve_token("0.0.0.0", None) == "from-env"
         assert resolve_token("localhost", None) == "from-env"
         assert resolve_token("localhost", "explicit") == "explicit"
-        assert client_token(None) == "from-env"
-        assert client_token("explicit") == "explicit"
+        assert configured_token(None) == "from-env"
+        assert configured_token("explicit") == "explicit"
+
+    def test_a_blank_environment_variable_is_no_token(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv(TOKEN_ENV_VAR, " \n")
+        assert configured_token(None) is None
+        assert resolve_token("localhost", None) is None
+        with pytest.raises(ValueError, match=TOKEN_ENV_VAR):
+            resolve_token("0.0.0.0", None)
 
 
 class TestCarriesToken:
@@ -70,6 +85,7 @@ class TestCarriesToken:
             (b"bearer  s3cret ", b""),
             (None, b"token=s3cret"),
             (None, b"a=1&token=s3cret"),
+            (None, b"token=%20s3cret%0A"),
             (b"Bearer wrong", b"token=s3cret"),
         ],
     )

@@ -7,22 +7,36 @@ from unittest import mock
 import pytest
 
 from pamiq_core.console import Console, ControlCommands, SystemStatus, WebApiServer, cui
-from pamiq_core.console.web_api import TOKEN_ENV_VAR
+from pamiq_core.console.web_api import TOKEN_ENV_VAR, WebApiClient
 
-from .conftest import FakeSystem, StartServer, free_port
+from .conftest import ControlStandIn, FakeSystem, MakeServer, free_port, in_process
 
 HELP = """\
 h/help    Show all commands and details.
-p/pause   Pause the AMI system.
-r/resume  Resume the AMI system.
+p/pause   Pause the system.
+r/resume  Resume the system.
 save      Save a checkpoint.
-shutdown  Shutdown the AMI system.
+shutdown  Shutdown the system.
 status    Show the system status and metrics.
 q/quit    Exit the console.
 """
-OFFLINE = "Can't connect AMI system."
+ALL_COMMANDS = [
+    "h",
+    "help",
+    "p",
+    "pause",
+    "q",
+    "quit",
+    "r",
+    "resume",
+    "save",
+    "shutdown",
+    "status",
+]
+OFFLINE = "Can't connect to the system."
 UNREACHABLE = "Cannot reach a system at localhost:"
 QUEUE_FULL = "  (the server answered 503: Command queue is full, try again later)\n"
+DISK_FULL = "Saving /states/x.state failed: [Errno 28] No space left on device"
 
 
 def answers(monkeypatch: pytest.MonkeyPatch, *lines: str) -> None:
@@ -49,26 +63,44 @@ def typed(
     return prompts
 
 
+Connect = Callable[[WebApiServer | None], int]
+
+
 @pytest.fixture
-def server(start_server: StartServer) -> WebApiServer:
-    return start_server(max_queue_size=0)
+def connect(monkeypatch: pytest.MonkeyPatch) -> Iterator[Connect]:
+    """Make the consoles' clients reach ``server`` in-process; returns the port to
+    give them. None: a port nothing listens on."""
+    clients: list[WebApiClient] = []
+
+    def connect(server: WebApiServer | None) -> int:
+        def make_client(host: str, port: int, token: str | None = None) -> WebApiClient:
+            client = (
+                WebApiClient(host, port)
+                if token is None
+                else WebApiClient(host, port, token=token)
+            )
+            if server is not None:
+                in_process(client, server)
+            clients.append(client)
+            return client
+
+        monkeypatch.setattr(cui, "WebApiClient", make_client)
+        return free_port()
+
+    yield connect
+    for client in clients:
+        client.close()
 
 
 MakeConsole = Callable[[WebApiServer | None], Console]
 
 
 @pytest.fixture
-def make_console() -> Iterator[MakeConsole]:
-    """Consoles for a live server (None: for an address nothing listens on)."""
+def make_console(connect: Connect) -> Iterator[MakeConsole]:
     consoles: list[Console] = []
 
     def make(server: WebApiServer | None) -> Console:
-        if server is None:
-            port = free_port()
-        else:
-            assert server.address is not None
-            port = server.address[1]
-        consoles.append(Console("localhost", port))
+        consoles.append(Console("localhost", connect(server)))
         return consoles[-1]
 
     yield make
@@ -86,29 +118,53 @@ def offline_console(make_console: MakeConsole) -> Console:
     return make_console(None)
 
 
-def queued(server: WebApiServer) -> list[ControlCommands]:
-    commands: list[ControlCommands] = []
-    while server.has_commands():
-        commands.append(server.receive_command())
-    return commands
+def run_main(*args: str) -> int | str | None:
+    """Run ``pamiq-console`` with ``args``; its exit code."""
+    try:
+        cui.main(list(args))
+    except SystemExit as e:
+        return e.code
+    return 0
+
+
+class TestTheCommandTable:
+    def test_gives_the_commands_and_aliases(self, console: Console) -> None:
+        assert console.all_commands == ALL_COMMANDS
+        assert sorted(cui.BY_NAME) == ALL_COMMANDS
+
+    def test_gives_the_help(
+        self, console: Console, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert cui.HELP_TEXT + "\n" == HELP
+        assert not console.run_command("help")
+        assert capsys.readouterr().out == HELP
+
+    def test_gives_the_completion(self, console: Console) -> None:
+        assert console._completer.words == ALL_COMMANDS  # type: ignore[attr-defined]
+
+    def test_gives_the_one_shot_choices(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert run_main("dance") == 2
+        error = capsys.readouterr().err
+        assert "invalid choice: 'dance'" in error
+        assert ", ".join(f"'{name}'" for name in ALL_COMMANDS) in error
+
+    @pytest.mark.parametrize(("alias", "name"), [("h", "help"), ("p", "pause")])
+    def test_aliases_call_their_long_form_through_the_console(
+        self, console: Console, alias: str, name: str
+    ) -> None:
+        with mock.patch.object(console, f"command_{name}") as long_form:
+            getattr(console, f"command_{alias}")()
+        long_form.assert_called_once_with()
+
+    def test_each_command_method_says_what_it_does(self) -> None:
+        assert Console.command_pause.__doc__ == "Pause the system."  # type: ignore[attr-defined]
+        assert Console.command_p.__doc__ == "Alias of ``pause``."  # type: ignore[attr-defined]
+        assert Console.command_p.__name__ == "command_p"  # type: ignore[attr-defined]
 
 
 class TestConsole:
-    def test_commands_and_aliases(self, console: Console) -> None:
-        assert console.all_commands == [
-            "h",
-            "help",
-            "p",
-            "pause",
-            "q",
-            "quit",
-            "r",
-            "resume",
-            "save",
-            "shutdown",
-            "status",
-        ]
-
     def test_creates_its_client_through_the_module_name(self) -> None:
         with mock.patch.object(cui, "WebApiClient") as client_class:
             Console("somehost", 1234)
@@ -124,13 +180,6 @@ class TestConsole:
         console.fetch_status()
         assert console.status is SystemStatus.SHUTTING_DOWN
 
-    @pytest.mark.parametrize("command", ["help", "h"])
-    def test_help(
-        self, console: Console, capsys: pytest.CaptureFixture[str], command: str
-    ) -> None:
-        assert not console.run_command(command)
-        assert capsys.readouterr().out == HELP
-
     @pytest.mark.parametrize(
         ("command", "expected"),
         [
@@ -143,7 +192,7 @@ class TestConsole:
     )
     def test_commands_are_sent_and_the_result_printed(
         self,
-        server: WebApiServer,
+        control: ControlStandIn,
         console: Console,
         capsys: pytest.CaptureFixture[str],
         command: str,
@@ -151,29 +200,48 @@ class TestConsole:
     ) -> None:
         assert not console.run_command(command)
         assert capsys.readouterr().out == "ok\n"
-        assert queued(server) == [expected]
+        assert control.commands() == [expected]
+
+    def test_a_failed_save_prints_the_systems_reason(
+        self,
+        control: ControlStandIn,
+        console: Console,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        control.answer = lambda request: request.fail(DISK_FULL)
+        console.run_command("save")
+        assert capsys.readouterr().out == (
+            f"Failed to save state...\n  (the server answered 500: {DISK_FULL})\n"
+        )
+
+    def test_a_command_still_running_says_so(
+        self,
+        make_server: MakeServer,
+        make_console: MakeConsole,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        server = make_server(on_command=lambda: None, reply_timeout=0)
+        make_console(server).run_command("save")
+        assert capsys.readouterr().out == "accepted: still running\n"
 
     @pytest.mark.parametrize(
-        ("command", "message"),
-        [
-            ("pause", "Failed to pause...\n" + QUEUE_FULL),
-            ("resume", "Failed to resume...\n" + QUEUE_FULL),
-            ("save", "Failed to save state...\n" + QUEUE_FULL),
-        ],
+        ("command", "failure"),
+        [("pause", "pause"), ("resume", "resume"), ("save", "save state")],
     )
     def test_a_refused_command_says_so(
         self,
-        start_server: StartServer,
+        make_server: MakeServer,
         make_console: MakeConsole,
         capsys: pytest.CaptureFixture[str],
         command: str,
-        message: str,
+        failure: str,
     ) -> None:
-        console = make_console(start_server())  # room for one command
+        # room for one command; nobody takes it
+        console = make_console(make_server(on_command=lambda: None, reply_timeout=0))
         console.run_command(command)
         capsys.readouterr()
         console.run_command(command)
-        assert capsys.readouterr().out == message
+        assert capsys.readouterr().out == f"Failed to {failure}...\n" + QUEUE_FULL
 
     @pytest.mark.parametrize(
         "command", ["pause", "p", "resume", "r", "save", "shutdown"]
@@ -192,11 +260,11 @@ class TestConsole:
 
     def test_a_refused_token_is_named_as_the_reason(
         self,
-        start_server: StartServer,
+        make_server: MakeServer,
         make_console: MakeConsole,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        console = make_console(start_server(token="s3cret"))
+        console = make_console(make_server(token="s3cret"))
         assert console.run_command("pause") is False
         out = capsys.readouterr().out
         assert out.startswith(f'Command "pause" not executed. {OFFLINE}\n')
@@ -209,7 +277,7 @@ class TestConsole:
     @pytest.mark.parametrize("answer", ["y", "Y", "yes", "YES"])
     def test_a_confirmed_shutdown_ends_the_console(
         self,
-        server: WebApiServer,
+        control: ControlStandIn,
         console: Console,
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
@@ -218,12 +286,12 @@ class TestConsole:
         answers(monkeypatch, answer)
         assert console.run_command("shutdown") is True
         assert capsys.readouterr().out == ""
-        assert queued(server) == [ControlCommands.SHUTDOWN]
+        assert control.commands() == [ControlCommands.SHUTDOWN]
 
     @pytest.mark.parametrize("answer", ["", "n", "no", " y", "maybe"])
     def test_anything_else_cancels_the_shutdown(
         self,
-        server: WebApiServer,
+        control: ControlStandIn,
         console: Console,
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
@@ -232,7 +300,17 @@ class TestConsole:
         answers(monkeypatch, answer)
         assert console.run_command("shutdown") is False
         assert capsys.readouterr().out == "Shutdown cancelled.\n"
-        assert queued(server) == []
+        assert control.commands() == []
+
+    def test_the_confirmation_question_names_the_system(
+        self, console: Console, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        asked: list[str] = []
+        monkeypatch.setattr(
+            "builtins.input", lambda prompt="": asked.append(prompt) or "n"
+        )
+        console.run_command("shutdown")
+        assert asked == ["Confirm system shutdown? (y/[N]): "]
 
     @pytest.mark.parametrize("interruption", [KeyboardInterrupt(), EOFError()])
     def test_ctrl_c_or_ctrl_d_at_the_question_cancels(
@@ -249,20 +327,6 @@ class TestConsole:
         assert console.run_command("shutdown") is False
         assert capsys.readouterr().out.endswith("Shutdown cancelled.\n")
 
-    def test_a_failed_shutdown_prints_one_message(
-        self,
-        start_server: StartServer,
-        make_console: MakeConsole,
-        capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> None:
-        console = make_console(start_server())
-        console.run_command("pause")  # fills the queue: the shutdown is refused
-        capsys.readouterr()
-        answers(monkeypatch, "y")
-        assert console.run_command("shutdown") is False
-        assert capsys.readouterr().out == "Failed to shutdown...\n"
-
     def test_status_prints_a_table(
         self,
         system: FakeSystem,
@@ -277,18 +341,18 @@ class TestConsole:
         assert lines[0].split() == ["system", f"localhost:{console._port}"]
         assert lines[1].split() == ["status", "paused"]
         assert lines[3].split()[:4] == ["inference", "50", "steps,", "100.0"]
+        assert lines[6].startswith("failed saves  1, the latest")
         assert any(line.split()[:2] == ["model", "syncs"] for line in lines)
-        assert any(line.split()[:3] == ["buffer", "size", "capacity"] for line in lines)
+        assert ["critic", "0", "15", "-", "-", "-"] in [line.split() for line in lines]
         assert ["buffer", "30", "100", "30%"] in [line.split() for line in lines]
 
     def test_status_of_a_system_without_metrics(
         self,
-        start_server: StartServer,
+        make_server: MakeServer,
         make_console: MakeConsole,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        console = make_console(start_server(metrics=None))
-        console.run_command("status")
+        make_console(make_server(metrics=None)).run_command("status")
         lines = capsys.readouterr().out.splitlines()
         assert lines[1] == "status  active"
         assert lines[2] == "(this system serves no metrics)"
@@ -302,10 +366,94 @@ class TestConsole:
         assert out.endswith("is the system running?\n")
 
 
+Situation = Callable[
+    [MakeServer, ControlStandIn, pytest.MonkeyPatch], WebApiServer | None
+]
+
+
+def offline(
+    make_server: MakeServer, control: ControlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    return None
+
+
+def wrong_token(
+    make_server: MakeServer, control: ControlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> WebApiServer:
+    return make_server(token="s3cret")
+
+
+def save_fails(
+    make_server: MakeServer, control: ControlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> WebApiServer:
+    control.answer = lambda request: request.fail(DISK_FULL)
+    return make_server()
+
+
+def queue_full(
+    make_server: MakeServer, control: ControlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> WebApiServer:
+    server = make_server(on_command=lambda: None, reply_timeout=0)
+    filler = in_process(WebApiClient("localhost", 1), server)
+    assert filler.pause() == "accepted"
+    filler.close()
+    return server
+
+
+def shutdown_cancelled(
+    make_server: MakeServer, control: ControlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> WebApiServer:
+    monkeypatch.setattr("builtins.input", lambda prompt="": "n")
+    return make_server()
+
+
+def shutdown_refused(
+    make_server: MakeServer, control: ControlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> WebApiServer:
+    monkeypatch.setattr("builtins.input", lambda prompt="": "y")
+    control.answer = lambda request: request.fail("Already shutting down", 409)
+    return make_server()
+
+
+class TestBothPathsSayTheSame:
+    """The interactive console and ``pamiq-console <command>`` print alike."""
+
+    @pytest.mark.parametrize(
+        ("situation", "command"),
+        [
+            (offline, "pause"),
+            (offline, "shutdown"),
+            (wrong_token, "resume"),
+            (save_fails, "save"),
+            (queue_full, "pause"),
+            (shutdown_cancelled, "shutdown"),
+            (shutdown_refused, "shutdown"),
+        ],
+    )
+    def test_a_failure(
+        self,
+        make_server: MakeServer,
+        control: ControlStandIn,
+        make_console: MakeConsole,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        situation: Situation,
+        command: str,
+    ) -> None:
+        server = situation(make_server, control, monkeypatch)
+        interactive = make_console(server)
+        assert not interactive.run_command(command)
+        said_interactively = capsys.readouterr().out
+        one_shot = make_console(server)
+        assert one_shot.run_once(command) is False
+        assert capsys.readouterr().out == said_interactively
+        assert said_interactively  # something was said
+
+
 class TestMainLoop:
     def test_runs_commands_until_quit(
         self,
-        server: WebApiServer,
+        control: ControlStandIn,
         console: Console,
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
@@ -321,7 +469,7 @@ class TestMainLoop:
         )
         assert prompts[0] == "pamiq-console (active) > "
         assert len(prompts) == 5
-        assert queued(server) == [ControlCommands.PAUSE]
+        assert control.commands() == [ControlCommands.PAUSE]
 
     def test_shows_an_offline_system_in_the_prompt(
         self, offline_console: Console, monkeypatch: pytest.MonkeyPatch
@@ -353,20 +501,10 @@ class TestMainLoop:
         assert capsys.readouterr().out.endswith("Leaving the console.\n")
 
 
-def run_main(*args: str) -> int | str | None:
-    """Run ``pamiq-console`` with ``args``; its exit code."""
-    try:
-        cui.main(list(args))
-    except SystemExit as e:
-        return e.code
-    return 0
-
-
 class TestOneShot:
     @pytest.fixture
-    def port(self, server: WebApiServer) -> int:
-        assert server.address is not None
-        return server.address[1]
+    def port(self, server: WebApiServer, connect: Connect) -> int:
+        return connect(server)
 
     @pytest.mark.parametrize(
         ("command", "expected"),
@@ -379,7 +517,7 @@ class TestOneShot:
     )
     def test_runs_the_command_and_exits_0(
         self,
-        server: WebApiServer,
+        control: ControlStandIn,
         port: int,
         capsys: pytest.CaptureFixture[str],
         command: str,
@@ -387,35 +525,36 @@ class TestOneShot:
     ) -> None:
         assert run_main("--port", str(port), command) == 0
         assert capsys.readouterr().out == "ok\n"
-        assert queued(server) == [expected]
+        assert control.commands() == [expected]
 
-    def test_a_refused_command_exits_1(
-        self, start_server: StartServer, capsys: pytest.CaptureFixture[str]
+    def test_a_failed_save_exits_1_with_the_reason(
+        self,
+        control: ControlStandIn,
+        port: int,
+        capsys: pytest.CaptureFixture[str],
     ) -> None:
-        server = start_server()
-        assert server.address is not None
-        port = str(server.address[1])
-        assert run_main("--port", port, "pause") == 0
-        assert run_main("--port", port, "pause") == 1
-        assert capsys.readouterr().out.endswith("Failed to pause...\n" + QUEUE_FULL)
+        control.answer = lambda request: request.fail(DISK_FULL)
+        assert run_main("--port", str(port), "save") == 1
+        assert DISK_FULL in capsys.readouterr().out
 
     @pytest.mark.parametrize("command", ["pause", "shutdown", "status"])
     def test_an_unreachable_system_exits_1(
-        self, capsys: pytest.CaptureFixture[str], command: str
+        self, connect: Connect, capsys: pytest.CaptureFixture[str], command: str
     ) -> None:
-        assert run_main("--port", str(free_port()), "--yes", command) == 1
+        port = connect(None)
+        assert run_main("--port", str(port), "--yes", command) == 1
         out = capsys.readouterr().out
         assert (UNREACHABLE if command == "status" else OFFLINE) in out
 
     def test_status(self, port: int, capsys: pytest.CaptureFixture[str]) -> None:
         assert run_main("--host", "localhost", "--port", str(port), "status") == 0
         out = capsys.readouterr().out
-        assert "status       active" in out
+        assert "status        active" in out
         assert "step period" in out
 
     def test_shutdown_asks_unless_yes(
         self,
-        server: WebApiServer,
+        control: ControlStandIn,
         port: int,
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
@@ -423,50 +562,47 @@ class TestOneShot:
         answers(monkeypatch, "n")
         assert run_main("--port", str(port), "shutdown") == 1
         assert capsys.readouterr().out == "Shutdown cancelled.\n"
-        assert queued(server) == []
+        assert control.commands() == []
         answers(monkeypatch)  # asking again would fail: no answers left
         assert run_main("--port", str(port), "--yes", "shutdown") == 0
-        assert queued(server) == [ControlCommands.SHUTDOWN]
+        assert capsys.readouterr().out == ""
+        assert control.commands() == [ControlCommands.SHUTDOWN]
 
     @pytest.mark.parametrize("command", ["help", "h", "quit", "q"])
     def test_commands_that_need_no_system(
-        self, capsys: pytest.CaptureFixture[str], command: str
+        self, connect: Connect, capsys: pytest.CaptureFixture[str], command: str
     ) -> None:
-        assert run_main("--port", str(free_port()), command) == 0
+        assert run_main("--port", str(connect(None)), command) == 0
         if command.startswith("h"):
             assert capsys.readouterr().out == HELP
 
-    def test_an_unknown_command_is_a_usage_error(
-        self, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        assert run_main("dance") == 2
-        assert "invalid choice" in capsys.readouterr().err
-
     def test_sends_the_token(
         self,
-        start_server: StartServer,
+        make_server: MakeServer,
+        connect: Connect,
         monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str],
     ) -> None:
-        server = start_server(token="s3cret")
-        assert server.address is not None
-        port = str(server.address[1])
+        port = str(connect(make_server(token="s3cret")))
         assert run_main("--port", port, "status") == 1
         assert run_main("--port", port, "--token", "s3cret", "status") == 0
         monkeypatch.setenv(TOKEN_ENV_VAR, "s3cret")
         assert run_main("--port", port, "status") == 0
 
+    def test_a_blank_token_is_a_usage_error(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert run_main("--token", " ", "status") == 2
+        assert "access token is blank" in capsys.readouterr().err
+
 
 class TestInteractiveMain:
     def test_opens_the_console_and_leaves_with_0(
-        self, monkeypatch: pytest.MonkeyPatch
+        self, connect: Connect, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         typed(monkeypatch, [EOFError()])
-        assert run_main("--port", str(free_port())) == 0
+        assert run_main("--port", str(connect(None))) == 0
 
-    def test_connects_to_the_given_address(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_connects_to_the_given_address(self) -> None:
         with mock.patch.object(cui, "Console") as console_class:
             assert run_main("--host", "h", "--port", "1") == 0
         console_class.assert_called_once_with("h", 1)

@@ -9,7 +9,7 @@ missing browser fails them.
 import os
 import threading
 import time as std_time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from eventually import eventually
 from pamiq_core import (
     Agent,
     Environment,
@@ -28,11 +29,17 @@ from pamiq_core import (
     launch,
     time,
 )
-from pamiq_core.console import SystemStatus, WebApiClient
+from pamiq_core.console import (
+    ControlCommands,
+    SystemStatus,
+    WebApiClient,
+    WebApiServer,
+)
+from pamiq_core.console.web_api import CommandRequest
 from pamiq_core.data import DataCollector
 from pamiq_core.data.impls import SequentialBuffer
 
-from .conftest import free_port
+from .conftest import ControlStandIn, FakeSystem, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -125,13 +132,6 @@ class Running:
     url: str
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = std_time.monotonic() + timeout
-    while not condition():
-        assert std_time.monotonic() < deadline, "timed out"
-        std_time.sleep(0.01)
-
-
 @pytest.fixture(autouse=True)
 def restore_global_time() -> Iterator[None]:
     yield
@@ -170,7 +170,7 @@ def running(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Running]
     client = WebApiClient("localhost", port, token=token)
     query = "" if token is None else f"?token={token}"
     try:
-        wait_until(lambda: client.get_status() is SystemStatus.ACTIVE)
+        eventually(lambda: client.get_status() is SystemStatus.ACTIVE)
         yield Running(agent, client, f"http://localhost:{port}/{query}")
     finally:
         client.shutdown()
@@ -195,10 +195,15 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def problems() -> list[str]:
+    """Errors and warnings the page reported; a test removes those it expects."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, problems: list[str]) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on(
         "console",
@@ -279,21 +284,20 @@ def test_shows_the_live_system_and_pauses_and_resumes_it(
     assert page.text_content("#buffers tbody td") == "numbers"
 
     page.click("#pause")
-    wait_until(lambda: running.client.get_status() is SystemStatus.PAUSED)
+    eventually(lambda: running.client.get_status() is SystemStatus.PAUSED)
     shown_status(page, "paused")
     before = running.agent.steps
-    std_time.sleep(0.3)
-    assert running.agent.steps == before  # the agent really stopped
     next_update(page)
     paused_steps = number(page, "#steps")
     next_update(page)
     assert number(page, "#steps") == paused_steps
+    assert running.agent.steps == before  # the agent really stopped, a second on
     assert number(page, "#steps-per-second") == 0
 
     page.click("#resume")
-    wait_until(lambda: running.client.get_status() is SystemStatus.ACTIVE)
+    eventually(lambda: running.client.get_status() is SystemStatus.ACTIVE)
     shown_status(page, "active")
-    wait_until(lambda: running.agent.steps > before + 10)
+    eventually(lambda: running.agent.steps > before + 10)
 
     page.click("#save")
     page.wait_for_function(
@@ -303,4 +307,71 @@ def test_shows_the_live_system_and_pauses_and_resumes_it(
     assert metrics is not None
     assert metrics["system"]["last_save"]["path"] == page.text_content(
         "#last-save-path"
+    )
+
+
+@pytest.fixture
+def fake_system_url() -> Iterator[str]:
+    """A web API over a fake system whose saves fail and which has a training-only
+    model (``critic``), on a real socket for the browser."""
+    system = FakeSystem()
+    control = ControlStandIn(system)
+    reason = "Saving /states/x.state failed: [Errno 28] No space left on device"
+
+    def answer(request: CommandRequest) -> None:
+        if request.command is ControlCommands.SAVE_STATE:
+            request.fail(reason)
+        else:
+            request.succeed()
+
+    control.answer = answer
+    server = WebApiServer(
+        system.provider,
+        port=0,
+        on_command=control.wake,
+        metrics=system.metrics.snapshot,
+    )
+    control.serve(server)
+    server.run_in_background()
+    assert server.address is not None
+    try:
+        yield f"http://localhost:{server.address[1]}/"
+    finally:
+        server.stop()
+        control.stop()
+
+
+def test_shows_failed_saves_and_no_lag_for_a_training_only_model(
+    fake_system_url: str, page: Page, problems: list[str]
+) -> None:
+    page.goto(fake_system_url)
+    shown_status(page, "active")
+    next_update(page)
+    failures = page.text_content("#save-failures") or ""
+    assert failures.startswith("1 failed save; latest")
+    assert "No space left" in failures
+    assert "(/states/two.state)" in failures
+    rows = page.eval_on_selector_all(
+        "#models tbody tr",
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent))",
+    )
+    critic = next(row for row in rows if row[0] == "critic")
+    assert critic[1:5] == ["0", "15", "\u2013", "\u2013"]  # no inference v., no lag
+
+    page.click("#save")
+    page.wait_for_function(
+        "() => document.getElementById('message').textContent.startsWith('Save failed')"
+    )
+    message = page.locator("#message")
+    assert "No space left on device" in (message.text_content() or "")
+    assert message.get_attribute("class") == "failure"
+    # The browser reports every error status of a request; this one is expected.
+    problems.remove(
+        "console error: Failed to load resource: the server responded with a "
+        "status of 500 (Internal Server Error)"
+    )
+
+    page.click("#pause")
+    page.wait_for_function(
+        "() => document.getElementById('message').textContent === 'Pause: done'"
     )

@@ -8,6 +8,8 @@ from pamiq_core.console._status_table import (
     format_seconds,
 )
 
+from .conftest import sample_metrics
+
 SNAPSHOT: dict[str, Any] = {
     "time": 1_000_100.0,
     "system": {
@@ -17,6 +19,12 @@ SNAPSHOT: dict[str, Any] = {
         "uptime_real": 3800.0,
         "time_scale": 2.0,
         "last_save": {"path": "/states/2026.state", "time": 1_000_088.0},
+        "save_failures": 2,
+        "last_save_failure": {
+            "message": "[Errno 28] No space left on device",
+            "path": "/states/2027.state",
+            "time": 1_000_095.0,
+        },
     },
     "inference": {
         "steps": 1234567,
@@ -49,18 +57,28 @@ SNAPSHOT: dict[str, Any] = {
             "training_version": 1522,
             "inference_version": 1520,
             "versions_behind": 2,
-        }
+            "syncs_inference_model": True,
+        },
+        "critic": {
+            "syncs": 0,
+            "last_sync_duration": None,
+            "training_version": 15,
+            "inference_version": None,
+            "versions_behind": None,
+            "syncs_inference_model": False,
+        },
     },
     "buffers": {"episodes": {"size": 800, "capacity": 1000}},
 }
 
 EXPECTED = """\
-system       localhost:8391
-status       paused
-uptime       1h 03m 20s real, 1h 02m 03s pamiq time (time scale 2)
-inference    1,234,567 steps, 99.8 steps/s
-step period  p50 10.02 ms, p99 10.40 ms, max 21.30 ms
-last save    /states/2026.state (12s ago)
+system        localhost:8391
+status        paused
+uptime        1h 03m 20s real, 1h 02m 03s pamiq time (time scale 2)
+inference     1,234,567 steps, 99.8 steps/s
+step period   p50 10.02 ms, p99 10.40 ms, max 21.30 ms
+last save     /states/2026.state (12s ago)
+failed saves  2, the latest 5s ago: [Errno 28] No space left on device (/states/2027.state)
 
 trainer   runs      last      mean  since last
 policy   1,520  42.10 ms  39.80 ms   500.00 ms
@@ -68,6 +86,7 @@ idle         0         -         -           -
 
 model   syncs  training v.  inference v.  behind  last sync
 policy  1,521        1,522         1,520       2    42.0 us
+critic      0           15             -       -          -
 
 buffer    size  capacity  fill
 episodes   800     1,000   80%"""
@@ -79,19 +98,35 @@ def test_renders_a_snapshot_as_tables() -> None:
 
 def test_empty_sections_say_none() -> None:
     snapshot = {**SNAPSHOT, "trainers": {}, "models": {}, "buffers": {}}
-    snapshot["system"] = {**SNAPSHOT["system"], "last_save": None, "time_scale": 1}
+    snapshot["system"] = {
+        **SNAPSHOT["system"],
+        "last_save": None,
+        "time_scale": 1,
+        "save_failures": 0,
+        "last_save_failure": None,
+    }
     lines = format_metrics(snapshot, "h:1").splitlines()
     assert "trainer: none" in lines
     assert "model: none" in lines
     assert "buffer: none" in lines
-    assert "last save    none while running" in lines
-    assert "uptime       1h 03m 20s real, 1h 02m 03s pamiq time" in lines
+    assert "last save     none while running" in lines
+    assert "failed saves  none" in lines
+    assert "uptime        1h 03m 20s real, 1h 02m 03s pamiq time" in lines
 
 
 def test_a_snapshot_without_measurements_still_renders() -> None:
     lines = format_metrics({}, "h:1").splitlines()
-    assert lines[1] == "status       unknown"
-    assert lines[4] == "step period  p50 -, p99 -, max -"
+    assert lines[1] == "status        unknown"
+    assert lines[4] == "step period   p50 -, p99 -, max -"
+    assert lines[6] == "failed saves  none"
+
+
+def test_renders_a_real_snapshot() -> None:
+    """The keys it reads are the ones the metrics produce."""
+    text = format_metrics(dict(sample_metrics().snapshot()), "h:1")
+    assert "failed saves  1, the latest" in text
+    assert "(/states/two.state)" in text
+    assert "critic      0           15             -       -          -" in text
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from pamiq_core.console import SystemStatus
+from pamiq_core.console import SystemStatus, SystemStatusProvider
 
 from .conftest import FakeSystem
 
@@ -52,3 +52,51 @@ class TestSystemStatusProvider:
             system.training.pause()
         system.controller.shutdown()
         assert system.provider.get_current_status() is SystemStatus.SHUTTING_DOWN
+
+
+class TestWithAnyObjectsThatAnswer:
+    """The provider needs only the four methods it calls (the console sits below
+    the threads), so plain objects stand in for the controller and the monitor."""
+
+    class Controller:
+        def __init__(self, shutdown: bool, pause: bool) -> None:
+            self.shutdown, self.pause = shutdown, pause
+
+        def is_shutdown(self) -> bool:
+            return self.shutdown
+
+        def is_pause(self) -> bool:
+            return self.pause
+
+    class Threads:
+        def __init__(self, all_paused: bool, any_paused: bool) -> None:
+            self.all_paused, self.any_paused = all_paused, any_paused
+
+        def check_all_threads_paused(self) -> bool:
+            return self.all_paused
+
+        def check_any_threads_paused(self) -> bool:
+            return self.any_paused
+
+    @pytest.mark.parametrize(
+        ("shutdown", "pause", "all_paused", "any_paused", "expected"),
+        [
+            (True, True, True, True, SystemStatus.SHUTTING_DOWN),
+            (False, True, True, True, SystemStatus.PAUSED),
+            (False, True, False, True, SystemStatus.PAUSING),
+            (False, False, False, True, SystemStatus.RESUMING),
+            (False, False, False, False, SystemStatus.ACTIVE),
+        ],
+    )
+    def test_derives_the_status(
+        self,
+        shutdown: bool,
+        pause: bool,
+        all_paused: bool,
+        any_paused: bool,
+        expected: SystemStatus,
+    ) -> None:
+        provider = SystemStatusProvider(
+            self.Controller(shutdown, pause), self.Threads(all_paused, any_paused)
+        )
+        assert provider.get_current_status() is expected

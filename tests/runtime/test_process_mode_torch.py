@@ -15,8 +15,9 @@ from pamiq_core.state_persistence import find_latest_state
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
-from eventually import eventually
 from torch_system import System
+
+from eventually import eventually
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +58,9 @@ def run_until(system: System, states: Path, syncs: int) -> None:
 
 def _shutdown(port: int) -> bool:
     try:
-        return httpx.post(f"http://localhost:{port}/api/shutdown", timeout=10).is_success
+        return httpx.post(
+            f"http://localhost:{port}/api/shutdown", timeout=10
+        ).is_success
     except httpx.HTTPError:
         return False
 

@@ -37,21 +37,41 @@ def is_loopback_host(host: str) -> bool:
     return address.is_loopback
 
 
+def configured_token(token: str | None) -> str | None:
+    """The token to use: ``token``, else ``PAMIQ_WEB_API_TOKEN``, else None.
+
+    Surrounding whitespace is removed: an HTTP header cannot carry it, so a token
+    read from a file with its line break still matches what clients send. An empty
+    environment variable counts as unset.
+
+    Raises:
+        ValueError: If ``token`` is given but blank.
+    """
+    if token is None:
+        token = os.environ.get(TOKEN_ENV_VAR, "").strip()
+        return token or None
+    if not token.strip():
+        raise ValueError(
+            f"The web API access token is blank ({token!r}); give a non-blank "
+            "token, or None to use the environment variable "
+            f"{TOKEN_ENV_VAR} (or no token on a loopback address)."
+        )
+    return token.strip()
+
+
 def resolve_token(host: str, token: str | None) -> str | None:
     """The token a server on ``host`` requires, or None when it requires none.
 
     Args:
         host: The address the server binds to.
         token: The token given explicitly; None falls back to the environment
-            variable ``PAMIQ_WEB_API_TOKEN``. An empty string counts as no token.
+            variable ``PAMIQ_WEB_API_TOKEN``. Surrounding whitespace is removed.
 
     Raises:
-        ValueError: If ``host`` is not a loopback address and there is no token.
+        ValueError: If ``token`` is blank, or ``host`` is not a loopback address
+            and there is no token.
     """
-    if token is None:
-        token = os.environ.get(TOKEN_ENV_VAR)
-    if token is not None and not token.strip():
-        token = None
+    token = configured_token(token)
     if token is None and not is_loopback_host(host):
         raise ValueError(
             f"The web API would listen on {host!r}, which other machines may reach, "
@@ -64,22 +84,14 @@ def resolve_token(host: str, token: str | None) -> str | None:
     return token
 
 
-def client_token(token: str | None) -> str | None:
-    """The token a client sends: ``token``, else ``PAMIQ_WEB_API_TOKEN``, else None."""
-    if token is None:
-        token = os.environ.get(TOKEN_ENV_VAR)
-    if token is not None and not token.strip():
-        return None
-    return token
-
-
 def carries_token(
     expected: str, authorization: bytes | None, query_string: bytes
 ) -> bool:
     """Whether a request carries ``expected``.
 
     The token may come as ``Authorization: Bearer <token>`` or, for pages opened
-    in a browser, as the query parameter ``token``. Compared in constant time.
+    in a browser, as the query parameter ``token``; surrounding whitespace is
+    ignored in both. Compared in constant time.
     """
     wanted = expected.encode()
     if authorization is not None:
@@ -91,7 +103,8 @@ def carries_token(
     if b"token=" in query_string:
         values = parse_qs(query_string.decode("latin-1"), encoding="utf-8")
         for value in values.get("token", []):
-            if hmac.compare_digest(value.encode("utf-8", "surrogateescape"), wanted):
+            given = value.strip().encode("utf-8", "surrogateescape")
+            if hmac.compare_digest(given, wanted):
                 return True
     return False
 

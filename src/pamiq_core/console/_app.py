@@ -1,11 +1,13 @@
 """The Starlette application behind :class:`~pamiq_core.console.web_api.WebApiServer`.
 
-Imported only when a server needs its application, so that importing
+Routes come from the endpoint table of :mod:`._routes`; each is served by a small
+handler. Imported only when a server needs its application, so that importing
 ``pamiq_core`` does not pay for Starlette.
 """
 
+import asyncio
+import contextlib
 import logging
-import queue
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,22 +19,25 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._access import carries_token, is_same_site
+from ._commands import CommandOutcome, CommandRequest, ControlCommands
 from ._dashboard import dashboard_page
-from ._openapi import build_openapi_schema
-from .system_status import SystemStatusProvider
-from .web_api import (
+from ._openapi import openapi_document
+from ._responses import (
     ERROR_FORBIDDEN,
     ERROR_INTERNAL_SERVER,
     ERROR_INVALID_ENDPOINT,
     ERROR_INVALID_METHOD,
     ERROR_QUEUE_FULL,
     ERROR_UNAUTHORIZED,
-    RESULT_OK,
-    ControlCommands,
+    RESULT_ACCEPTED,
 )
+from ._routes import ENDPOINTS, Endpoint
+from .system_status import StatusSource
+
+Handler = Callable[[Request], Any]
 
 
-class _AccessGuard:
+class AccessGuard:
     """Refuses requests before routing, so a refused caller learns nothing."""
 
     def __init__(self, app: ASGIApp, token: str | None) -> None:
@@ -66,100 +71,174 @@ class _AccessGuard:
         return JSONResponse(ERROR_FORBIDDEN, status_code=403)
 
 
+class ReadHandlers:
+    """The endpoints that only read: dashboard, status, metrics, API description."""
+
+    def __init__(
+        self,
+        system_status: StatusSource,
+        metrics: Callable[[], Mapping[str, Any]] | None,
+        logger: logging.Logger,
+    ) -> None:
+        self._system_status = system_status
+        self._metrics = metrics
+        self._logger = logger
+
+    async def dashboard(self, request: Request) -> Response:
+        page = dashboard_page()
+        return Response(page.body, media_type="text/html", headers=page.headers)
+
+    async def status(self, request: Request) -> Response:
+        try:
+            status = self._system_status.get_current_status()
+        except Exception:
+            self._logger.exception("Failed to get the system status.")
+            return JSONResponse(ERROR_INTERNAL_SERVER, status_code=500)
+        self._logger.debug(f"Status requested: {status.status_name}.")
+        return JSONResponse({"status": status.value})
+
+    async def metrics(self, request: Request) -> Response:
+        if self._metrics is None:
+            return JSONResponse(ERROR_INVALID_ENDPOINT, status_code=404)
+        try:
+            return JSONResponse(dict(self._metrics()))
+        except Exception:
+            self._logger.exception("Failed to collect the metrics.")
+            return JSONResponse(ERROR_INTERNAL_SERVER, status_code=500)
+
+    async def openapi(self, request: Request) -> Response:
+        return Response(openapi_document(), media_type="application/json")
+
+
+class CommandHandler:
+    """A command endpoint: hands its command over, then waits for the answer."""
+
+    def __init__(
+        self,
+        command: ControlCommands,
+        submit: Callable[[CommandRequest], bool],
+        reply_timeout: float,
+        logger: logging.Logger,
+    ) -> None:
+        """Serve ``command``.
+
+        Args:
+            command: What the endpoint asks the control thread to do.
+            submit: Queues a request without blocking; False when the queue is full.
+            reply_timeout: Seconds to wait for the answer before answering 202.
+            logger: Where to log.
+        """
+        self._command = command
+        self._submit = submit
+        self._reply_timeout = reply_timeout
+        self._logger = logger
+
+    async def handle(self, request: Request) -> Response:
+        pending = CommandRequest(self._command)
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[CommandOutcome] = loop.create_future()
+        pending.on_answer(lambda outcome: _resolve_soon(loop, answered, outcome))
+        if not self._submit(pending):
+            self._logger.warning(
+                f"Refused the {self._command.name} command: the command queue is full."
+            )
+            return JSONResponse(ERROR_QUEUE_FULL, status_code=503)
+        self._logger.info(f"Received the {self._command.name} command.")
+        if pending.outcome is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(answered, self._reply_timeout)
+        outcome = pending.outcome  # also an answer that came just at the deadline
+        if outcome is None:
+            return JSONResponse(RESULT_ACCEPTED, status_code=202)
+        return JSONResponse(outcome.body, status_code=outcome.status_code)
+
+
+def _resolve_soon(
+    loop: asyncio.AbstractEventLoop,
+    future: "asyncio.Future[CommandOutcome]",
+    outcome: CommandOutcome,
+) -> None:
+    """Hand ``outcome`` to ``future`` on its loop, from whichever thread answered."""
+
+    def resolve() -> None:
+        if not future.done():  # the handler stopped waiting
+            future.set_result(outcome)
+
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+        loop.call_soon_threadsafe(resolve)
+
+
+class ErrorHandlers:
+    """Answers for unknown paths, wrong methods and unexpected failures."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+
+    async def invalid_endpoint(self, request: Request, exc: Exception) -> Response:
+        return JSONResponse(ERROR_INVALID_ENDPOINT, status_code=404)
+
+    async def invalid_method(self, request: Request, exc: Exception) -> Response:
+        return JSONResponse(ERROR_INVALID_METHOD, status_code=405)
+
+    async def internal_error(self, request: Request, exc: Exception) -> Response:
+        self._logger.error(
+            f"Internal error while answering {request.url.path}: {exc!r}"
+        )
+        return JSONResponse(ERROR_INTERNAL_SERVER, status_code=500)
+
+
+def _handler(
+    endpoint: Endpoint,
+    reads: ReadHandlers,
+    command_handler: Callable[[ControlCommands], CommandHandler],
+) -> Handler:
+    if endpoint.command is not None:
+        return command_handler(endpoint.command).handle
+    handlers: dict[str, Handler] = {
+        "getDashboard": reads.dashboard,
+        "getStatus": reads.status,
+        "getMetrics": reads.metrics,
+        "getOpenApiDocument": reads.openapi,
+    }
+    return handlers[endpoint.operation_id]
+
+
 def build_app(
-    system_status: SystemStatusProvider,
-    commands: "queue.Queue[ControlCommands]",
+    system_status: StatusSource,
+    submit: Callable[[CommandRequest], bool],
     token: str | None,
-    on_command: Callable[[], None] | None,
     logger: logging.Logger,
     *,
     metrics: Callable[[], Mapping[str, Any]] | None = None,
+    reply_timeout: float = 10.0,
 ) -> Starlette:
     """Build the application serving the endpoints of the web API.
 
     Args:
         system_status: Answers ``GET /api/status``.
-        commands: Where the command endpoints put their command, never blocking.
+        submit: Queues a command request without blocking; False if it is full.
         token: The access token every request must carry, or None.
-        on_command: Called after a command was queued.
         logger: Where the handlers log.
-        metrics: Answers ``GET /api/metrics``; None leaves that path unknown (404).
+        metrics: Answers ``GET /api/metrics``; None answers 404 there.
+        reply_timeout: Seconds a command endpoint waits for the control thread's
+            answer before answering 202.
     """
-    schema = build_openapi_schema(token is not None, metrics=metrics is not None)
-    page = dashboard_page()
+    reads = ReadHandlers(system_status, metrics, logger)
+    errors = ErrorHandlers(logger)
 
-    async def get_status(request: Request) -> Response:
-        try:
-            status = system_status.get_current_status()
-        except Exception:
-            logger.exception("Failed to get the system status.")
-            return JSONResponse(ERROR_INTERNAL_SERVER, status_code=500)
-        logger.debug(f"Status requested: {status.status_name}.")
-        return JSONResponse({"status": status.value})
-
-    def command_endpoint(command: ControlCommands) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            try:
-                commands.put_nowait(command)
-            except queue.Full:
-                logger.warning(
-                    f"Refused the {command.name} command: the command queue is full."
-                )
-                return JSONResponse(ERROR_QUEUE_FULL, status_code=503)
-            logger.info(f"Received the {command.name} command.")
-            if on_command is not None:
-                try:
-                    on_command()
-                except Exception:
-                    logger.exception("The command notification failed.")
-            return JSONResponse(RESULT_OK)
-
-        return endpoint
-
-    async def get_metrics(request: Request) -> Response:
-        assert metrics is not None  # routed only when there are metrics
-        try:
-            return JSONResponse(dict(metrics()))
-        except Exception:
-            logger.exception("Failed to collect the metrics.")
-            return JSONResponse(ERROR_INTERNAL_SERVER, status_code=500)
-
-    async def get_dashboard(request: Request) -> Response:
-        return Response(page.body, media_type="text/html", headers=page.headers)
-
-    async def get_openapi_schema(request: Request) -> Response:
-        return JSONResponse(schema)
-
-    async def invalid_endpoint(request: Request, exc: Exception) -> Response:
-        return JSONResponse(ERROR_INVALID_ENDPOINT, status_code=404)
-
-    async def invalid_method(request: Request, exc: Exception) -> Response:
-        return JSONResponse(ERROR_INVALID_METHOD, status_code=405)
-
-    async def internal_error(request: Request, exc: Exception) -> Response:
-        logger.error(f"Internal error while answering {request.url.path}: {exc!r}")
-        return JSONResponse(ERROR_INTERNAL_SERVER, status_code=500)
+    def command_handler(command: ControlCommands) -> CommandHandler:
+        return CommandHandler(command, submit, reply_timeout, logger)
 
     routes = [
-        Route("/", get_dashboard, methods=["GET"]),
-        Route("/api/status", get_status, methods=["GET"]),
-        Route("/openapi.json", get_openapi_schema, methods=["GET"]),
+        Route(e.path, _handler(e, reads, command_handler), methods=[e.method])
+        for e in ENDPOINTS
     ]
-    if metrics is not None:
-        routes.append(Route("/api/metrics", get_metrics, methods=["GET"]))
-    for path, command in (
-        ("/api/pause", ControlCommands.PAUSE),
-        ("/api/resume", ControlCommands.RESUME),
-        ("/api/shutdown", ControlCommands.SHUTDOWN),
-        ("/api/save-state", ControlCommands.SAVE_STATE),
-    ):
-        routes.append(Route(path, command_endpoint(command), methods=["POST"]))
     return Starlette(
         routes=routes,
-        middleware=[Middleware(_AccessGuard, token=token)],
+        middleware=[Middleware(AccessGuard, token=token)],
         exception_handlers={
-            404: invalid_endpoint,
-            405: invalid_method,
-            Exception: internal_error,
+            404: errors.invalid_endpoint,
+            405: errors.invalid_method,
+            Exception: errors.internal_error,
         },
     )

@@ -74,28 +74,30 @@ def _section(
 def format_metrics(metrics: Mapping[str, Any], address: str) -> str:
     """Readable tables of a metrics snapshot (the JSON of ``GET /api/metrics``).
 
+    Missing values show as ``-``, so a partial snapshot still renders.
+
     Args:
         metrics: The snapshot.
         address: Where the system was reached, shown in the first line.
     """
+    sections = [
+        _overview(metrics, address),
+        _trainers(metrics.get("trainers", {})),
+        _models(metrics.get("models", {})),
+        _buffers(metrics.get("buffers", {})),
+    ]
+    return "\n\n".join("\n".join(lines) for lines in sections)
+
+
+def _overview(metrics: Mapping[str, Any], address: str) -> list[str]:
+    """The system's status, uptime, inference rate, step period and saves."""
     system: Mapping[str, Any] = metrics.get("system", {})
     inference: Mapping[str, Any] = metrics.get("inference", {})
-    scale = system.get("time_scale")
-    uptime = f"{format_clock(system.get('uptime_real'))} real"
-    if system.get("uptime") is not None:
-        uptime += f", {format_clock(system.get('uptime'))} pamiq time"
-    if isinstance(scale, int | float) and scale != 1:
-        uptime += f" (time scale {scale:g})"
-    last_save = system.get("last_save")
-    if last_save:
-        ago = metrics.get("time", math.nan) - last_save.get("time", math.nan)
-        saved = f"{last_save.get('path')} ({format_clock(ago)} ago)"
-    else:
-        saved = "none while running"
-    summary = [
+    now = metrics.get("time", math.nan)
+    rows = [
         ("system", address),
         ("status", str(system.get("status_name") or "unknown")),
-        ("uptime", uptime),
+        ("uptime", _uptime(system)),
         (
             "inference",
             f"{_number(inference.get('steps'))} steps, "
@@ -107,16 +109,52 @@ def format_metrics(metrics: Mapping[str, Any], address: str) -> str:
             f"p99 {format_seconds(inference.get('period_p99'))}, "
             f"max {format_seconds(inference.get('period_max'))}",
         ),
-        ("last save", saved),
+        ("last save", _last_save(system.get("last_save"), now)),
+        (
+            "failed saves",
+            _save_failures(
+                system.get("save_failures"), system.get("last_save_failure"), now
+            ),
+        ),
     ]
-    width = max(len(label) for label, _ in summary)
-    lines = [f"{label:<{width}}  {value}" for label, value in summary]
+    width = max(len(label) for label, _ in rows)
+    return [f"{label:<{width}}  {value}" for label, value in rows]
 
-    trainers: Mapping[str, Mapping[str, Any]] = metrics.get("trainers", {})
-    models: Mapping[str, Mapping[str, Any]] = metrics.get("models", {})
-    buffers: Mapping[str, Mapping[str, Any]] = metrics.get("buffers", {})
-    lines.append("")
-    lines += _section(
+
+def _uptime(system: Mapping[str, Any]) -> str:
+    uptime = f"{format_clock(system.get('uptime_real'))} real"
+    if system.get("uptime") is not None:
+        uptime += f", {format_clock(system.get('uptime'))} pamiq time"
+    scale = system.get("time_scale")
+    if isinstance(scale, int | float) and scale != 1:
+        uptime += f" (time scale {scale:g})"
+    return uptime
+
+
+def _ago(when: object, now: object) -> str:
+    if isinstance(when, int | float) and isinstance(now, int | float):
+        return f"{format_clock(now - when)} ago"
+    return "when unknown"
+
+
+def _last_save(last_save: Mapping[str, Any] | None, now: object) -> str:
+    if not last_save:
+        return "none while running"
+    return f"{last_save.get('path')} ({_ago(last_save.get('time'), now)})"
+
+
+def _save_failures(count: object, last: Mapping[str, Any] | None, now: object) -> str:
+    if not last:
+        return "none" if count in (0, None) else _number(count)
+    where = f" ({last['path']})" if last.get("path") else ""
+    return (
+        f"{_number(count)}, the latest {_ago(last.get('time'), now)}: "
+        f"{last.get('message')}{where}"
+    )
+
+
+def _trainers(trainers: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return _section(
         "trainer",
         ["runs", "last", "mean", "since last"],
         [
@@ -130,8 +168,11 @@ def format_metrics(metrics: Mapping[str, Any], address: str) -> str:
             for name, t in trainers.items()
         ],
     )
-    lines.append("")
-    lines += _section(
+
+
+def _models(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Syncs and versions; a model whose syncs feed no inference model shows none."""
+    return _section(
         "model",
         ["syncs", "training v.", "inference v.", "behind", "last sync"],
         [
@@ -146,8 +187,10 @@ def format_metrics(metrics: Mapping[str, Any], address: str) -> str:
             for name, m in models.items()
         ],
     )
-    lines.append("")
-    lines += _section(
+
+
+def _buffers(buffers: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return _section(
         "buffer",
         ["size", "capacity", "fill"],
         [
@@ -160,7 +203,6 @@ def format_metrics(metrics: Mapping[str, Any], address: str) -> str:
             for name, b in buffers.items()
         ],
     )
-    return "\n".join(lines)
 
 
 def _fill(size: object, capacity: object) -> str:

@@ -1,8 +1,11 @@
-"""The state of the whole system, as seen from outside it."""
+"""The state of the whole system, as seen from outside it.
+
+The console sits below the threads (the control thread imports its server), so it
+knows the controller and the thread statuses only by the few methods it calls.
+"""
 
 from enum import Enum, auto
-
-from pamiq_core.thread import ReadOnlyController, ThreadStatusesMonitor
+from typing import Protocol
 
 
 class SystemStatus(Enum):
@@ -25,6 +28,38 @@ class SystemStatus(Enum):
         return self.name.lower().replace("_", " ")
 
 
+class ControllerView(Protocol):
+    """What the provider reads of the controller (``ReadOnlyController`` has it)."""
+
+    def is_shutdown(self) -> bool:
+        """Whether a shutdown was requested."""
+        ...
+
+    def is_pause(self) -> bool:
+        """Whether a pause was requested."""
+        ...
+
+
+class ThreadStatusesView(Protocol):
+    """What the provider reads of the threads (``ThreadStatusesMonitor`` has it)."""
+
+    def check_all_threads_paused(self) -> bool:
+        """Whether every background thread reports paused."""
+        ...
+
+    def check_any_threads_paused(self) -> bool:
+        """Whether any background thread reports paused."""
+        ...
+
+
+class StatusSource(Protocol):
+    """Anything that tells the current status (a :class:`SystemStatusProvider`)."""
+
+    def get_current_status(self) -> SystemStatus:
+        """The current status."""
+        ...
+
+
 class SystemStatusProvider:
     """Derives the system status from the controller and the thread statuses.
 
@@ -33,8 +68,8 @@ class SystemStatusProvider:
 
     def __init__(
         self,
-        controller: ReadOnlyController,
-        thread_statuses_monitor: ThreadStatusesMonitor,
+        controller: ControllerView,
+        thread_statuses_monitor: ThreadStatusesView,
     ) -> None:
         """Read ``controller`` and ``thread_statuses_monitor``."""
         self._controller = controller

@@ -6,36 +6,55 @@ Endpoints (JSON in and out):
 ``GET /``                  the dashboard: a page that draws the metrics live
 ``GET /api/status``        ``{"status": <int>}``, the value of :class:`SystemStatus`
 ``GET /api/metrics``       the system's metrics (when the server has them)
-``POST /api/pause``        queue a pause; ``{"result": "ok"}``, 503 if the queue is full
-``POST /api/resume``       queue a resume (likewise)
-``POST /api/save-state``   queue a snapshot (likewise)
-``POST /api/shutdown``     queue a shutdown (likewise)
-``GET /openapi.json``      the OpenAPI 3 description of all of the above
+``POST /api/pause``        pause; ``{"result": "ok"}`` once done (see below)
+``POST /api/resume``       resume (likewise)
+``POST /api/save-state``   save a snapshot (likewise)
+``POST /api/shutdown``     shut down (likewise)
+``GET /openapi.json``      the OpenAPI 3.1 description of all of the above
 =========================  =====================================================
 
-Unknown paths answer 404, known paths with another method 405. A server with an
-access token answers 401 to any request that lacks it. Starlette, uvicorn and httpx
-are imported only when a server or client is used, so importing this module is
-cheap.
+A command waits for the control thread's answer, up to the server's reply timeout:
+200 ``{"result": "ok", ...}`` when it was carried out, an error status with
+``{"error": <why>}`` when it failed, 202 ``{"result": "accepted", ...}`` when it is
+still running; 503 when the command queue is full. Unknown paths answer 404, known
+paths with another method 405. A server with an access token answers 401 to any
+request that lacks it. Starlette, uvicorn and httpx are imported only when a server
+or client is used, so importing this module is cheap.
 """
 
 import json
 import logging
+import math
 import queue
 import threading
 from collections.abc import Callable, Mapping
-from enum import Enum, auto
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pamiq_core.utils.reflection import get_class_module_path
 
-from ._access import TOKEN_ENV_VAR, client_token, resolve_token
-from .system_status import SystemStatus, SystemStatusProvider
+from ._access import TOKEN_ENV_VAR, configured_token, resolve_token
+from ._binding import WebApiAddressInUseError, bind_socket
+from ._commands import CommandRequest, ControlCommands
+from ._connection_stats import ConnectionStats
+from ._responses import (
+    ERROR_FORBIDDEN,
+    ERROR_INTERNAL_SERVER,
+    ERROR_INVALID_ENDPOINT,
+    ERROR_INVALID_METHOD,
+    ERROR_QUEUE_FULL,
+    ERROR_STOPPING,
+    ERROR_UNAUTHORIZED,
+    RESULT_ACCEPTED,
+    RESULT_OK,
+)
+from .system_status import StatusSource, SystemStatus
 
 if TYPE_CHECKING:
+    import socket
+
     from starlette.applications import Starlette
 
-    from ._serving import StoppableServer
+    from ._serving import ServerRunner
 
 __all__ = [
     "ControlCommands",
@@ -48,40 +67,32 @@ __all__ = [
     "ERROR_INTERNAL_SERVER",
     "ERROR_UNAUTHORIZED",
     "ERROR_FORBIDDEN",
+    "RESULT_ACCEPTED",
+    "CommandRequest",
+    "WebApiAddressInUseError",
     "TOKEN_ENV_VAR",
     "resolve_token",
 ]
-
-RESULT_OK = {"result": "ok"}
-ERROR_QUEUE_FULL = {"error": "Command queue is full, try again later"}
-ERROR_INVALID_ENDPOINT = {"error": "Invalid API endpoint"}
-ERROR_INVALID_METHOD = {"error": "Invalid API method"}
-ERROR_INTERNAL_SERVER = {"error": "Internal server error"}
-ERROR_UNAUTHORIZED = {
-    "error": "Missing or wrong access token; send 'Authorization: Bearer <token>'"
-}
-ERROR_FORBIDDEN = {
-    "error": "Request refused: its Host or Origin header shows it comes from "
-    "another site"
-}
-
-
-class ControlCommands(Enum):
-    """Commands the web API queues for the control thread."""
-
-    SHUTDOWN = auto()
-    PAUSE = auto()
-    RESUME = auto()
-    SAVE_STATE = auto()
 
 
 class WebApiServer:
     """Serves the control API from a daemon thread named ``webapi``.
 
-    Commands received over HTTP are queued without blocking (a full queue answers
-    503) and taken by the control thread with :meth:`receive_command`;
-    ``on_command`` tells it that one arrived. Nothing listens before
-    :meth:`run_in_background`; :meth:`stop` closes the port again.
+    Commands received over HTTP wait in a bounded queue (a full queue answers 503)
+    for the control thread, which takes them with :meth:`receive_request` and
+    answers each with ``succeed()`` or ``fail()``; the HTTP client gets that answer.
+    :meth:`receive_command` takes a command and answers it as succeeded at once.
+    ``on_command`` tells the control thread that a command arrived.
+
+    :meth:`run_in_background` binds the port in the caller's thread (a busy port
+    raises :class:`WebApiAddressInUseError`) and serves from the ``webapi`` thread;
+    :meth:`stop` closes the port again.
+
+    Clients that connect and then send slowly or not at all cannot take resources
+    the system needs: at most ``max_connections`` connections are open at once (a
+    new one replaces the one idle longest, or is closed at once when all are busy),
+    and a connection that has not sent a complete request head ``header_timeout``
+    seconds after it opened, or after its previous answer, is closed.
 
     A server bound to anything but loopback (``localhost``, ``127.0.0.0/8``,
     ``::1``) needs an access token. Once a token is set, on any address, every
@@ -91,10 +102,16 @@ class WebApiServer:
     """
 
     DEFAULT_QUEUE_SIZE: ClassVar[int] = 1
+    DEFAULT_MAX_CONNECTIONS: ClassVar[int] = 64
+    """Enough for a few dashboards, consoles and scripts; far below the usual limit
+    of 1024 file descriptors per process."""
+    DEFAULT_HEADER_TIMEOUT: ClassVar[float] = 5.0
+    """A client on a slow network sends a request head in well under a second."""
+    DEFAULT_REPLY_TIMEOUT: ClassVar[float] = 10.0
 
     def __init__(
         self,
-        system_status: SystemStatusProvider,
+        system_status: StatusSource,
         host: str = "localhost",
         port: int = 8391,
         max_queue_size: int = DEFAULT_QUEUE_SIZE,
@@ -102,6 +119,9 @@ class WebApiServer:
         token: str | None = None,
         on_command: Callable[[], None] | None = None,
         metrics: Callable[[], Mapping[str, Any]] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
     ) -> None:
         """Prepare the server; nothing listens yet.
 
@@ -111,39 +131,61 @@ class WebApiServer:
             port: Port to bind to; 0 picks a free one (see :attr:`address`).
             max_queue_size: Commands that may wait for the control thread; 0 or less
                 means unlimited.
-            token: Access token every request must carry. None falls back to the
-                environment variable ``PAMIQ_WEB_API_TOKEN``; without either, only
-                a loopback ``host`` is allowed.
+            token: Access token every request must carry (surrounding whitespace
+                is removed). None falls back to the environment variable
+                ``PAMIQ_WEB_API_TOKEN``; without either, only a loopback ``host``
+                is allowed.
             on_command: Called (on the server thread) after each queued command.
             metrics: Called (on the server thread) for ``GET /api/metrics``; returns
                 JSON-ready values such as :meth:`pamiq_core.metrics.Metrics.snapshot`.
                 None: the endpoint answers 404 and the dashboard shows the status
                 only.
+            max_connections: Connections open at once, at least 1.
+            header_timeout: Seconds a connection may take to send a request's head
+                (request line and headers), counted from its opening or from its
+                previous answer; also how long an idle connection is kept open.
+            reply_timeout: Seconds a command request waits for the control thread's
+                answer before it is answered 202 (still running); 0 answers at once.
 
         Raises:
-            ValueError: If ``host`` is not loopback and there is no token, or the
-                port is out of range.
+            ValueError: If ``host`` is not loopback and there is no token, the token
+                is blank, or a port, limit or timeout is out of range.
         """
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {port}.")
+        if max_connections < 1:
+            raise ValueError(
+                f"max_connections must be at least 1, got {max_connections}."
+            )
+        if not (0 < header_timeout < math.inf):
+            raise ValueError(
+                f"header_timeout must be a positive number of seconds, got "
+                f"{header_timeout!r}."
+            )
+        if not (0 <= reply_timeout < math.inf):
+            raise ValueError(
+                f"reply_timeout must be a non-negative number of seconds, got "
+                f"{reply_timeout!r}."
+            )
         self._system_status = system_status
         self._host = host
         self._port = port
         self._token = resolve_token(host, token)
         self._on_command = on_command
         self._metrics = metrics
+        self._max_connections = max_connections
+        self._header_timeout = header_timeout
+        self._reply_timeout = reply_timeout
         self._logger = logging.getLogger(get_class_module_path(type(self)))
-        self._commands: queue.Queue[ControlCommands] = queue.Queue(max_queue_size)
+        self._requests: queue.Queue[CommandRequest] = queue.Queue(max_queue_size)
         self._lock = threading.Lock()
+        """Guards the fields below, which the caller's and the server's threads share."""
         self._built_app: Starlette | None = None
-        self._server: StoppableServer | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: ServerRunner | None = None
         self._address: tuple[str, int] | None = None
         self._stop_requested = False
         self._startup_done = threading.Event()
-        self._thread = self._new_thread()
-
-    def _new_thread(self) -> threading.Thread:
-        return threading.Thread(target=self._serve, name="webapi", daemon=True)
 
     @property
     def _app(self) -> "Starlette":
@@ -154,11 +196,11 @@ class WebApiServer:
 
                 self._built_app = build_app(
                     self._system_status,
-                    self._commands,
+                    self._submit,
                     self._token,
-                    self._on_command,
                     self._logger,
                     metrics=self._metrics,
+                    reply_timeout=self._reply_timeout,
                 )
             return self._built_app
 
@@ -168,30 +210,69 @@ class WebApiServer:
         return self._address
 
     def run_in_background(self) -> None:
-        """Start serving from the ``webapi`` thread and return at once.
+        """Bind the port now, then serve from the ``webapi`` thread; returns at once.
 
-        The port is bound on that thread. If it cannot be bound, an error naming
-        the address is logged and the system goes on without a web API.
+        Does nothing while the server runs; after :meth:`stop` it starts anew.
+
+        Raises:
+            WebApiAddressInUseError: If the address is in use, probably by another
+                system.
+            OSError: If the address cannot be bound for another reason.
         """
-        with self._lock:
-            if self._thread.is_alive() and not self._stop_requested:
-                return
-            previous = self._thread
-        if previous.ident is not None:  # it ran before: threads start only once
-            previous.join()
-            self._thread = self._new_thread()
-        with self._lock:
-            self._stop_requested = False
-            self._startup_done.clear()
+        while True:
+            with self._lock:
+                thread = self._thread
+                if thread is None or not thread.is_alive():
+                    self._start()
+                    return
+                if not self._stop_requested:
+                    return
+            thread.join()  # a stopping server ends first (in well under a second)
+
+    def _start(self) -> None:
+        """Bind and start the thread (with the lock held)."""
+        sock = bind_socket(self._host, self._port)
+        self._address = (self._host, sock.getsockname()[1])
+        self._stop_requested = False
+        self._startup_done.clear()
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock,), name="webapi", daemon=True
+        )
         self._thread.start()
 
     def wait_for_startup(self, timeout: float) -> bool:
-        """Wait until the server listens or failed to; True if it listens."""
+        """Wait until the server thread serves, or ended; True if it serves.
+
+        Not needed before connecting: the port accepts connections as soon as
+        :meth:`run_in_background` returns, and they are served once it is up.
+        """
         self._startup_done.wait(timeout)
-        return self._address is not None
+        return self._runner is not None
+
+    def connection_stats(self) -> ConnectionStats | None:
+        """What the connection limits did since the server started.
+
+        None while the server does not serve.
+        """
+        runner = self._runner
+        return None if runner is None else runner.guard.stats()
+
+    def request_stop(self) -> None:
+        """Ask the server to stop and return at once; safe from any thread, any time.
+
+        The port is released within about 0.1 s and the thread ends within about
+        0.3 s (:meth:`stop` waits for that). Commands still waiting in the queue
+        are answered 503.
+        """
+        with self._lock:
+            self._stop_requested = True
+            runner = self._runner
+        if runner is not None:
+            runner.request_stop()
+        self._refuse_waiting_commands()
 
     def stop(self, timeout: float = 5.0) -> bool:
-        """Stop serving and release the port.
+        """Stop serving, release the port and wait for the server thread to end.
 
         Requests in progress get a moment to finish. Safe to call at any time,
         repeatedly, from any thread; the server may be started again afterwards.
@@ -200,16 +281,14 @@ class WebApiServer:
             timeout: Seconds to wait for the server thread to end.
 
         Returns:
-            True if nothing listens any more.
+            True if the server thread has ended (or never ran).
         """
-        with self._lock:
-            self._stop_requested = True
-            server = self._server
-        if server is None:  # never bound; a starting thread sees the request
+        self.request_stop()
+        thread = self._thread
+        if thread is None:
             return True
-        server.request_stop()
-        self._thread.join(timeout)
-        if self._thread.is_alive():
+        thread.join(timeout)
+        if thread.is_alive():
             self._logger.warning(
                 f"The API server on {self._host}:{self._port} did not stop within "
                 f"{timeout} seconds."
@@ -217,58 +296,83 @@ class WebApiServer:
             return False
         return True
 
-    def _serve(self) -> None:
+    def _serve(self, sock: "socket.socket") -> None:
         self._logger.info(f"Starting API server on {self._host}:{self._port}")
         try:
-            self._serve_until_stopped()
+            from ._serving import ServerRunner
+
+            runner = ServerRunner(
+                self._app,
+                sock,
+                started=self._startup_done,
+                max_connections=self._max_connections,
+                header_timeout=self._header_timeout,
+            )
+            with self._lock:
+                if self._stop_requested:
+                    return
+                self._runner = runner
+            runner.run()
         except Exception:
             self._logger.exception(
                 f"The API server on {self._host}:{self._port} failed; "
                 "the system keeps running without a web API."
             )
         finally:
+            sock.close()
             with self._lock:
-                self._server = None
+                self._runner = None
                 self._address = None
             self._startup_done.set()
+            self._refuse_waiting_commands()
 
-    def _serve_until_stopped(self) -> None:
-        from ._serving import StoppableServer, bind_socket
-
-        app = self._app
-        with self._lock:
-            if self._stop_requested:
-                return
-            try:
-                sock = bind_socket(self._host, self._port)
-            except OSError as e:
-                self._logger.error(
-                    f"Cannot serve the web API on {self._host}:{self._port}: {e}. "
-                    "The system keeps running without a web API."
-                )
-                return
-            server = StoppableServer(app)
-            self._server = server
-            bound_port: int = sock.getsockname()[1]
-            self._address = (self._host, bound_port)
-        self._logger.info(f"API server listening on {self._host}:{bound_port}")
-        self._startup_done.set()
+    def _submit(self, request: CommandRequest) -> bool:
+        """Queue ``request`` for the control thread; False if the queue is full."""
+        if self._stop_requested:
+            request.fail(ERROR_STOPPING["error"], 503)
+            return True
         try:
-            server.run(sockets=[sock])
-        finally:
-            sock.close()
+            self._requests.put_nowait(request)
+        except queue.Full:
+            return False
+        if self._on_command is not None:
+            try:
+                self._on_command()
+            except Exception:
+                self._logger.exception("The command notification failed.")
+        return True
+
+    def _refuse_waiting_commands(self) -> None:
+        while True:
+            try:
+                request = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            request.fail(ERROR_STOPPING["error"], 503)
 
     def has_commands(self) -> bool:
         """Whether a command is waiting."""
-        return not self._commands.empty()
+        return not self._requests.empty()
 
-    def receive_command(self) -> ControlCommands:
-        """Take the oldest waiting command without blocking.
+    def receive_request(self) -> CommandRequest:
+        """Take the oldest waiting command request without blocking.
+
+        Answer it with ``succeed()`` or ``fail()`` once it was carried out.
 
         Raises:
             queue.Empty: If no command is waiting.
         """
-        return self._commands.get_nowait()
+        return self._requests.get_nowait()
+
+    def receive_command(self) -> ControlCommands:
+        """Take the oldest waiting command without blocking; it is answered "ok".
+
+        Raises:
+            queue.Empty: If no command is waiting.
+        """
+        request = self._requests.get_nowait()
+        request.succeed()
+        return request.command
 
 
 class WebApiClient:
@@ -285,14 +389,17 @@ class WebApiClient:
         Args:
             host: The server's host.
             port: The server's port.
-            token: Access token to send; None falls back to the environment
-                variable ``PAMIQ_WEB_API_TOKEN``.
+            token: Access token to send (surrounding whitespace is removed); None
+                falls back to the environment variable ``PAMIQ_WEB_API_TOKEN``.
+
+        Raises:
+            ValueError: If ``token`` is blank.
         """
         import httpx
 
         self.host = host
         self.port = port
-        token = client_token(token)
+        token = configured_token(token)
         if token is None:
             self._client = httpx.Client()
         else:
@@ -333,19 +440,24 @@ class WebApiClient:
         return None if body is None else str(body["result"])
 
     def pause(self) -> str | None:
-        """Queue a pause; the result (``"ok"``), or None on failure."""
+        """Pause the system; the result, or None on failure.
+
+        The result is ``"ok"`` once the command was carried out, ``"accepted"``
+        if it was still running when the server answered. On failure,
+        :attr:`last_error` holds the server's reason (a failed save says why).
+        """
         return self._command("pause")
 
     def resume(self) -> str | None:
-        """Queue a resume; the result, or None on failure."""
+        """Resume the system; the result, or None on failure (as :meth:`pause`)."""
         return self._command("resume")
 
     def save_state(self) -> str | None:
-        """Queue a snapshot; the result, or None on failure."""
+        """Save a snapshot; the result, or None on failure (as :meth:`pause`)."""
         return self._command("save-state")
 
     def shutdown(self) -> str | None:
-        """Queue a shutdown; the result, or None on failure."""
+        """Shut the system down; the result, or None on failure (as :meth:`pause`)."""
         return self._command("shutdown")
 
     def get_metrics(self) -> dict[str, Any] | None:

@@ -76,7 +76,9 @@ class TrainingModel(ABC, PersistentStateMixin, InitChecked, Generic[T]):
         self.inference_thread_only = inference_thread_only
         self._inference_model: T | None = None
         self._inference_model_creation_lock = threading.Lock()
-        self._sync_stats = SyncStats()
+        self._sync_stats = SyncStats(
+            syncs_inference_model=has_inference_model and not inference_thread_only
+        )
         self._sync_route: Callable[[TrainingModel[Any]], None] | None = None
 
     @property

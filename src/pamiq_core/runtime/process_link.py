@@ -199,13 +199,14 @@ class ProcessLink:
             [self._control, self._process.sentinel], timeout
         )
         received: list[object] = []
+        closed = False
         try:
             while self._control.poll():
                 received.append(self._control.recv())
         except (EOFError, OSError):
-            pass
+            closed = True  # the process's end is gone: all it sent has been read
         self._handle(received)
-        if self._process.sentinel in ready and not self._control.poll():
+        if closed or self._process.sentinel in ready:
             self._died()
 
     def _handle(self, received: list[object]) -> None:
@@ -258,6 +259,8 @@ class ProcessLink:
         if self._death is not None:
             return
         self._process.join(1.0)
+        if self._process.is_alive():
+            return  # the connection closed first; the exit follows
         code = self._process.exitcode
         if code is not None and code < 0:
             how = f"was killed by signal {signal.Signals(-code).name}"

@@ -155,10 +155,10 @@ class TestFailedSave:
             with caplog.at_level(logging.ERROR):
                 control.save_state()
                 control.save_state()
-            assert control.system_stats.failed_saves == 2
-            failure = control.system_stats.last_save_failure
-            assert failure is not None
-            assert "part 'probe'" in failure[1]
+            failures = control.system_stats.save_failures
+            assert failures is not None
+            assert failures[0] == 2
+            assert "part 'probe'" in failures[2]
             assert "No space left on device" in str(control.last_save_error)
             assert control.last_saved_state_path is None
             keeper.append.assert_not_called()

@@ -210,8 +210,11 @@ class TestMetrics:
         assert stats.last_save is not None
         assert stats.last_save[0] == str(running.control.last_saved_state_path)
         summary = stats.summary()
-        assert summary["uptime_real"] > 0
-        assert summary["last_save"]["path"] == stats.last_save[0]
+        uptime_real, last_save = summary["uptime_real"], summary["last_save"]
+        assert uptime_real is not None
+        assert uptime_real > 0
+        assert last_save is not None
+        assert last_save["path"] == stats.last_save[0]
 
     def test_system_status_is_what_the_api_reports(
         self, running: System, client: WebApiClient

@@ -400,14 +400,7 @@ class ControlThread(Thread):
             on_command=self.wake,
             metrics=self._metrics,
         )
-        server.run_in_background()
-        if not server.wait_for_startup(10.0):
-            server.stop()
-            raise OSError(
-                f"The web API cannot listen on {host}:{port}: the address is in use "
-                "(is another system running there?) or cannot be bound. Choose "
-                "another port in web_api_address, or None to run without the API."
-            )
+        server.run_in_background()  # binds here: a busy port raises at once
         self._web_api_server = server
 
     @override
@@ -509,7 +502,10 @@ class _AnsweredAtOnce:
 
 
 def _take_request(server: WebApiServer) -> _Request | None:
-    """The oldest waiting request, or None if there is none."""
+    """The oldest waiting request, or None if there is none.
+
+    A server without a reply channel (a test's stand-in) answers when it queues.
+    """
     receive_request = getattr(server, "receive_request", None)
     try:
         if receive_request is not None:
