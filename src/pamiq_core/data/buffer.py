@@ -5,16 +5,19 @@ from abc import ABC, abstractmethod
 from typing import Generic, TypeVar
 
 from pamiq_core.state_persistence import PersistentStateMixin
+from pamiq_core.tracking import SystemEventMixin
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class DataBuffer(ABC, PersistentStateMixin, Generic[T, R]):
+class DataBuffer(ABC, PersistentStateMixin, SystemEventMixin, Generic[T, R]):
     """Stores collected items of type ``T`` and hands them to trainers as ``R``.
 
     Thread ownership: a buffer is touched only by the training thread, through its
-    :class:`~pamiq_core.data.DataUser`; it needs no lock of its own.
+    :class:`~pamiq_core.data.DataUser`; it needs no lock of its own. Its system
+    hooks (``on_system_start`` / ``on_system_stop``) run before, and after, every
+    other component's.
     """
 
     def __init__(self, max_queue_size: int | None = None) -> None:

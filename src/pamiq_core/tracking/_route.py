@@ -1,0 +1,204 @@
+"""Where logging calls go: the queue of the one active tracker, or nowhere.
+
+This is the hot path. A call validates its arguments, reads the active queue and
+appends a tuple; it takes no lock and does no I/O. With no active tracker (no system
+running) records are dropped and counted, and the first such drop is logged once.
+"""
+
+import logging
+import operator
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, SupportsFloat
+
+from ._queue import DroppingQueue
+from ._record import HParamsRecord, Record, ScalarRecord, flatten_hparams
+
+logger = logging.getLogger("pamiq_core.tracking")
+
+
+class _Route:
+    """The active tracker's queue and default step; swapped whole on start and stop.
+
+    Ownership: written only by :func:`activate` / :func:`deactivate` (the thread
+    that starts and stops a tracker) under ``lock``; read without a lock by every
+    logging call, which sees either the old or the new queue, both valid.
+    """
+
+    __slots__ = ("default_step", "lock", "owner", "queue", "unrouted")
+
+    def __init__(self) -> None:
+        self.queue: DroppingQueue[Record] | None = None
+        self.default_step: Callable[[], int] = _zero
+        self.owner: object = None
+        self.unrouted = 0
+        self.lock = threading.Lock()
+
+
+def _zero() -> int:
+    return 0
+
+
+_route = _Route()
+
+
+def activate(
+    owner: object, queue: DroppingQueue[Record], default_step: Callable[[], int]
+) -> None:
+    """Send every logging call to ``queue`` until :func:`deactivate`.
+
+    Raises:
+        RuntimeError: If another tracker is active (one system per process).
+    """
+    with _route.lock:
+        if _route.owner is not None and _route.owner is not owner:
+            raise RuntimeError(
+                f"Another tracker ({_route.owner!r}) is already running in this "
+                "process: only one system can log at a time. Stop it first."
+            )
+        _route.owner = owner
+        _route.default_step = default_step
+        _route.queue = queue
+
+
+def deactivate(owner: object) -> None:
+    """Stop routing calls to ``owner``'s queue (no-op if it is not the active one)."""
+    with _route.lock:
+        if _route.owner is owner:
+            _route.queue = None
+            _route.default_step = _zero
+            _route.owner = None
+
+
+def active_owner() -> object:
+    """The active tracker, or None."""
+    return _route.owner
+
+
+def dropped_without_tracker() -> int:
+    """How many scalars and hyperparameter sets were logged while no tracker ran."""
+    return _route.unrouted
+
+
+def _drop_unrouted(what: str) -> None:
+    with _route.lock:
+        _route.unrouted += 1
+        first = _route.unrouted == 1
+    if first:
+        logger.info(
+            f"{what} was logged while no system is running; it is dropped (counted "
+            "by pamiq_core.tracking.dropped_without_tracker()). Scalars are kept "
+            "while launch() runs, or inside a started Tracker."
+        )
+
+
+def emit_scalar(
+    name: str,
+    value: SupportsFloat,
+    step: int | None,
+    default_step: Callable[[], int] | None,
+) -> None:
+    """Queue one scalar; ``name`` is already namespaced.
+
+    Raises:
+        TypeError: If ``value`` is not a number or ``step`` not an integer.
+    """
+    queue = _route.queue
+    if queue is None:
+        _drop_unrouted(f"Scalar '{name}'")
+        return
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"log_scalar('{name}', ...) needs a number (int, float, a 0-d array or "
+            f"tensor), got {type(value).__name__}: {value!r}"
+        ) from e
+    if step is None:
+        step = (default_step or _route.default_step)()
+    elif type(step) is not int:
+        step = _as_step(name, step)
+    queue.put(ScalarRecord(name, number, step, time.time()))
+
+
+def emit_scalars(
+    prefix: str,
+    scalars: Mapping[str, SupportsFloat],
+    step: int | None,
+    default_step: Callable[[], int] | None,
+) -> None:
+    """Queue several scalars of one step; each name gets ``prefix``."""
+    queue = _route.queue
+    if queue is None:
+        _drop_unrouted(f"Scalars {sorted(scalars)} under '{prefix}'")
+        return
+    if step is None:
+        step = (default_step or _route.default_step)()
+    elif type(step) is not int:
+        step = _as_step(prefix, step)
+    now = time.time()
+    put = queue.put
+    for name, value in scalars.items():
+        check_name(name)
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                f"log_scalars: '{prefix}{name}' needs a number, got "
+                f"{type(value).__name__}: {value!r}"
+            ) from e
+        put(ScalarRecord(prefix + name, number, step, now))
+
+
+def emit_hparams(prefix: str, hparams: Mapping[str, Any]) -> None:
+    """Queue a run's configuration, flattened, each name with ``prefix``."""
+    flat = flatten_hparams(hparams, prefix)
+    queue = _route.queue
+    if queue is None:
+        _drop_unrouted(f"Hyperparameters {sorted(flat)}")
+        return
+    queue.put(HParamsRecord(flat, time.time()))
+
+
+def check_name(name: str) -> None:
+    """Raise a clear error for a name that is not a non-empty string."""
+    if type(name) is not str:
+        raise TypeError(f"A scalar's name must be a string, got {name!r}.")
+    if not name:
+        raise ValueError("A scalar's name must not be empty.")
+
+
+def _as_step(name: str, step: object) -> int:
+    try:
+        return operator.index(step)  # pyright: ignore[reportArgumentType]
+    except TypeError:
+        raise TypeError(
+            f"The step of '{name}' must be an integer, got {type(step).__name__}: "
+            f"{step!r}"
+        ) from None
+
+
+def log_scalar(name: str, value: SupportsFloat, step: int | None = None) -> None:
+    """Log ``value`` under ``name`` (used as given) to the running system's loggers.
+
+    Args:
+        name: The full series name, e.g. ``"world/temperature"``.
+        value: A number (``float()`` is applied: a tensor is read here).
+        step: The x coordinate; default the system's inference step count.
+
+    Never blocks and does no I/O; outside a running system the value is dropped
+    and counted.
+    """
+    check_name(name)
+    emit_scalar(name, value, step, None)
+
+
+def log_scalars(scalars: Mapping[str, SupportsFloat], step: int | None = None) -> None:
+    """Log several values at one step; names are used as given (see :func:`log_scalar`)."""
+    emit_scalars("", scalars, step, None)
+
+
+def log_hparams(hparams: Mapping[str, Any]) -> None:
+    """Log a run's configuration; nested mappings are flattened with ``/``."""
+    emit_hparams("", hparams)
