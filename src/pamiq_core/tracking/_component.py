@@ -3,7 +3,7 @@
 from collections.abc import Callable, Mapping
 from typing import Any, SupportsFloat
 
-from ._route import check_name, emit_hparams, emit_scalar, emit_scalars
+from ._route import emit_hparams, emit_scalar, emit_scalars
 
 
 class TrackingMixin:
@@ -41,8 +41,7 @@ class TrackingMixin:
                 ``step`` not an integer.
             ValueError: If ``name`` is empty.
         """
-        check_name(name)
-        emit_scalar(self._tracking_prefix + name, value, step, self._tracking_step)
+        emit_scalar(self._tracking_prefix, name, value, step, self._tracking_step)
 
     def log_scalars(
         self, scalars: Mapping[str, SupportsFloat], step: int | None = None

@@ -30,8 +30,11 @@ class HParamsRecord(NamedTuple):
     wall_time: float
 
 
-Record = ScalarRecord | HParamsRecord
-"""Anything the queue carries to the writer."""
+QueuedScalar = tuple[str, float, int, float]
+"""A scalar as it waits in the queue: the fields of :class:`ScalarRecord`, in order."""
+
+Record = QueuedScalar | HParamsRecord
+"""Anything the queue carries to the writer: plain tuples, cheap to pickle."""
 
 
 def flatten_hparams(

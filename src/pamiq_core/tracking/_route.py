@@ -13,9 +13,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, SupportsFloat
 
 from ._queue import DroppingQueue
-from ._record import HParamsRecord, Record, ScalarRecord, flatten_hparams
+from ._record import HParamsRecord, Record, flatten_hparams
 
 logger = logging.getLogger("pamiq_core.tracking")
+
+_wall_time = time.time
 
 
 class _Route:
@@ -94,32 +96,37 @@ def _drop_unrouted(what: str) -> None:
 
 
 def emit_scalar(
+    prefix: str,
     name: str,
     value: SupportsFloat,
     step: int | None,
     default_step: Callable[[], int] | None,
 ) -> None:
-    """Queue one scalar; ``name`` is already namespaced.
+    """Check and queue one scalar named ``prefix + name``.
+
+    The queue gets a plain tuple (a ``ScalarRecord`` costs several times more
+    to build); the writer turns it into a record, off the caller's thread.
 
     Raises:
-        TypeError: If ``value`` is not a number or ``step`` not an integer.
+        TypeError: If ``name`` is not a string, ``value`` not a number or
+            ``step`` not an integer.
+        ValueError: If ``name`` is empty.
     """
-    queue = _route.queue
-    if queue is None:
-        _drop_unrouted(f"Scalar '{name}'")
-        return
+    if type(name) is not str or not name:
+        check_name(name)
     try:
         number = float(value)
-    except (TypeError, ValueError) as e:
-        raise TypeError(
-            f"log_scalar('{name}', ...) needs a number (int, float, a 0-d array or "
-            f"tensor), got {type(value).__name__}: {value!r}"
-        ) from e
+    except (TypeError, ValueError):
+        raise _not_a_number(prefix + name, value) from None
+    if step is not None and type(step) is not int:
+        step = _as_step(prefix + name, step)
+    queue = _route.queue
+    if queue is None:
+        _drop_unrouted(f"Scalar '{prefix}{name}'")
+        return
     if step is None:
         step = (default_step or _route.default_step)()
-    elif type(step) is not int:
-        step = _as_step(name, step)
-    queue.put(ScalarRecord(name, number, step, time.time()))
+    queue.put((prefix + name, number, step, _wall_time()))
 
 
 def emit_scalars(
@@ -128,27 +135,33 @@ def emit_scalars(
     step: int | None,
     default_step: Callable[[], int] | None,
 ) -> None:
-    """Queue several scalars of one step; each name gets ``prefix``."""
+    """Check and queue several scalars of one step; each name gets ``prefix``."""
+    if step is not None and type(step) is not int:
+        step = _as_step(prefix, step)
+    checked: list[tuple[str, float]] = []
+    for name, value in scalars.items():
+        check_name(name)
+        try:
+            checked.append((prefix + name, float(value)))
+        except (TypeError, ValueError):
+            raise _not_a_number(prefix + name, value) from None
     queue = _route.queue
     if queue is None:
         _drop_unrouted(f"Scalars {sorted(scalars)} under '{prefix}'")
         return
     if step is None:
         step = (default_step or _route.default_step)()
-    elif type(step) is not int:
-        step = _as_step(prefix, step)
-    now = time.time()
+    now = _wall_time()
     put = queue.put
-    for name, value in scalars.items():
-        check_name(name)
-        try:
-            number = float(value)
-        except (TypeError, ValueError) as e:
-            raise TypeError(
-                f"log_scalars: '{prefix}{name}' needs a number, got "
-                f"{type(value).__name__}: {value!r}"
-            ) from e
-        put(ScalarRecord(prefix + name, number, step, now))
+    for name, number in checked:
+        put((name, number, step, now))
+
+
+def _not_a_number(name: str, value: object) -> TypeError:
+    return TypeError(
+        f"The value of '{name}' must be a number (int, float, a 0-d array or "
+        f"tensor), got {type(value).__name__}: {value!r}"
+    )
 
 
 def emit_hparams(prefix: str, hparams: Mapping[str, Any]) -> None:
@@ -158,7 +171,7 @@ def emit_hparams(prefix: str, hparams: Mapping[str, Any]) -> None:
     if queue is None:
         _drop_unrouted(f"Hyperparameters {sorted(flat)}")
         return
-    queue.put(HParamsRecord(flat, time.time()))
+    queue.put(HParamsRecord(flat, _wall_time()))
 
 
 def check_name(name: str) -> None:
@@ -190,8 +203,7 @@ def log_scalar(name: str, value: SupportsFloat, step: int | None = None) -> None
     Never blocks and does no I/O; outside a running system the value is dropped
     and counted.
     """
-    check_name(name)
-    emit_scalar(name, value, step, None)
+    emit_scalar("", name, value, step, None)
 
 
 def log_scalars(scalars: Mapping[str, SupportsFloat], step: int | None = None) -> None:

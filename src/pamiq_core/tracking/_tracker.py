@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -148,6 +148,20 @@ class Tracker:
             )
         for guarded in self._loggers:
             guarded.call("close")
+
+    def feed(self, records: Iterable[Record]) -> int:
+        """Queue records made elsewhere (another process), as logging calls do.
+
+        Scalars are ``(name, value, step, wall_time)`` tuples (a
+        :class:`ScalarRecord` is one); hyperparameters are :class:`HParamsRecord`.
+        Both pickle to a few dozen bytes, so a training process can send its
+        records in batches and the system's process feeds them here.
+
+        Returns:
+            How many were queued; the others were dropped (queue full) and counted.
+        """
+        put = self._queue.put
+        return sum(put(record) for record in records)
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Write everything logged so far; return whether it was done in time."""

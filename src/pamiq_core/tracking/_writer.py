@@ -193,7 +193,11 @@ class RecordWriter:
 
 
 def _runs(records: Iterable[Record]) -> Iterable[list[ScalarRecord] | HParamsRecord]:
-    """Split records into runs of consecutive scalars and single hparams records."""
+    """Split records into runs of consecutive scalars and single hparams records.
+
+    Queued scalars are plain tuples; here they become :class:`ScalarRecord`.
+    """
+    make = ScalarRecord._make
     scalars: list[ScalarRecord] = []
     for record in records:
         if isinstance(record, HParamsRecord):
@@ -202,7 +206,7 @@ def _runs(records: Iterable[Record]) -> Iterable[list[ScalarRecord] | HParamsRec
                 scalars = []
             yield record
         else:
-            scalars.append(record)
+            scalars.append(make(record))
     if scalars:
         yield scalars
 
