@@ -25,7 +25,9 @@ class HookLog:
             raise RuntimeError(f"{self.label} cannot stop")
 
 
-def _remember(component: HookLog, label: str, log: list[str] | None, fail_on: Any) -> None:
+def _remember(
+    component: HookLog, label: str, log: list[str] | None, fail_on: Any
+) -> None:
     component.label = label
     component.log = log if log is not None else []
     component.fail_on = set(fail_on)
@@ -68,7 +70,10 @@ class CountingEnvironment(HookLog, Environment[int, int]):
     """Observes a counter; logs every action it receives as ``action``."""
 
     def __init__(
-        self, label: str = "environment", log: list[str] | None = None, fail_on: Any = ()
+        self,
+        label: str = "environment",
+        log: list[str] | None = None,
+        fail_on: Any = (),
     ) -> None:
         _remember(self, label, log, fail_on)
         self.count = 0

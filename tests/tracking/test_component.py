@@ -77,7 +77,9 @@ def test_a_wrapped_environment_logs_under_the_environment_name() -> None:
     assert logger.values("environment/action") == [(0, 5.0)]
 
 
-def test_several_scalars_of_one_step_and_the_components_hparams_are_namespaced() -> None:
+def test_several_scalars_of_one_step_and_the_components_hparams_are_namespaced() -> (
+    None
+):
     logger = ListLogger()
     trainer = LossTrainer()
     system = SystemTracking(trainers={"dqn": trainer}, loggers=[logger])

@@ -97,7 +97,10 @@ def test_hooks_may_log_at_start_and_at_stop() -> None:
     system = SystemTracking(trainers={"t": Announcing()}, loggers=[logger])
     system.start()
     system.stop()
-    assert [r.name for r in logger.records] == ["trainers/t/started", "trainers/t/stopped"]
+    assert [r.name for r in logger.records] == [
+        "trainers/t/started",
+        "trainers/t/stopped",
+    ]
 
 
 def test_a_failing_start_hook_stops_what_started_closes_loggers_and_raises() -> None:
@@ -212,5 +215,7 @@ def test_a_snapshot_without_tracking_state_starts_fresh(
 
 def test_a_corrupt_tracking_state_is_refused_naming_the_file(tmp_path: Path) -> None:
     (tmp_path / "tracking.json").write_text('{"loggers": {}}')
-    with pytest.raises(ValueError, match=r"tracking\.json' is not a pamiq-core tracking"):
+    with pytest.raises(
+        ValueError, match=r"tracking\.json' is not a pamiq-core tracking"
+    ):
         SystemTracking().load_state(tmp_path)

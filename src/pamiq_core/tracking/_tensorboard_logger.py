@@ -1,8 +1,8 @@
 """A logger that writes TensorBoard event files (the ``tensorboard`` extra)."""
 
+import logging
 import os
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +13,8 @@ from ._record import HParamValue, ScalarRecord
 if TYPE_CHECKING:
     from tensorboardX.event_file_writer import EventsWriter
 
+logger = logging.getLogger(__name__)
+
 _MISSING = "TensorBoardLogger needs tensorboardX: pip install 'pamiq-core[tensorboard]'"
 
 
@@ -22,8 +24,8 @@ class TensorBoardLogger:
     View with ``tensorboard --logdir <log_dir>``. Each start of the system adds a
     new event file to the same folder; TensorBoard merges them, and a resumed
     system's steps continue where the snapshot left them, so the curves continue.
-    Hyperparameters appear in TensorBoard's HPARAMS tab (all of those logged so
-    far, as one session of this run).
+    Hyperparameters appear in TensorBoard's HPARAMS tab: those logged before the
+    first flush after them (log them at start) form the run's one session.
 
     Uses tensorboardX's event writer synchronously: the tracking writer thread is
     already off the agent's time, so no second thread is needed. Installing the
@@ -44,15 +46,18 @@ class TensorBoardLogger:
         self.log_dir = Path(log_dir)
         self._events: EventsWriter | None = None
         self._hparams: dict[str, HParamValue] = {}
+        self._session_written = False
+        self._warned = False
 
     def open(self, run: RunInfo) -> None:
         """Create ``log_dir`` and a new event file in it."""
         from tensorboardX.event_file_writer import EventsWriter  # noqa: PLC0415
 
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        # tensorboardX names files by the second; a unique suffix keeps two starts
-        # within one second (a quick resume) from overwriting each other's file.
-        suffix = f".{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        # tensorboardX names files by the second, and TensorBoard reads a folder's
+        # files in name order: a nanosecond suffix keeps two starts within one
+        # second (a quick resume) apart and in order.
+        suffix = f".{time.time_ns():020d}.{os.getpid()}"
         self._events = EventsWriter(str(self.log_dir / "events"), suffix)
 
     def write(self, records: Sequence[ScalarRecord]) -> None:
@@ -77,24 +82,43 @@ class TensorBoardLogger:
             events.write_event(Event(wall_time=wall_time, step=step, summary=summary))
 
     def log_hparams(self, hparams: Mapping[str, HParamValue]) -> None:
-        """Write every hyperparameter logged so far as this run's hparams session."""
-        from tensorboardX.proto.event_pb2 import Event  # noqa: PLC0415
-        from tensorboardX.summary import hparams as hparams_summaries  # noqa: PLC0415
+        """Collect hyperparameters; the next :meth:`flush` writes them as one session.
 
-        events = self._opened()
+        TensorBoard keeps the first hparams session of a run and ignores later
+        ones, so hyperparameters logged after that flush (or, for a resumed run,
+        already present in the folder) do not reach its HPARAMS tab; the first such
+        call logs a warning. Log them at start, for example in ``on_system_start``.
+        """
+        self._opened()
+        if self._session_written:
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    f"TensorBoardLogger('{self.log_dir}'): hyperparameters "
+                    f"{sorted(hparams)} came after this run's hparams session was "
+                    "written; TensorBoard shows only the first session of a run."
+                )
+            return
         self._hparams.update(hparams)
-        now = time.time()
-        experiment, session_start, _ = hparams_summaries(dict(self._hparams), {})
-        for summary in (experiment, session_start):
-            events.write_event(Event(wall_time=now, summary=summary))
 
     def flush(self) -> None:
-        """Flush the event file."""
-        self._opened().flush()
+        """Write the pending hparams session, if any; flush the event file."""
+        events = self._opened()
+        if self._hparams and not self._session_written:
+            from tensorboardX.proto.event_pb2 import Event  # noqa: PLC0415
+            from tensorboardX.summary import hparams as hparams_summaries  # noqa: PLC0415
+
+            now = time.time()
+            experiment, session_start, _ = hparams_summaries(dict(self._hparams), {})
+            for summary in (experiment, session_start):
+                events.write_event(Event(wall_time=now, summary=summary))
+            self._session_written = True
+        events.flush()
 
     def close(self) -> None:
         """Flush and close the event file."""
         if self._events is not None:
+            self.flush()
             self._events.close()
             self._events = None
 

@@ -193,22 +193,33 @@ class RecordWriter:
 
 
 def _runs(records: Iterable[Record]) -> Iterable[list[ScalarRecord] | HParamsRecord]:
-    """Split records into runs of consecutive scalars and single hparams records.
+    """Split records into runs of consecutive scalars and of consecutive hparams.
 
     Queued scalars are plain tuples; here they become :class:`ScalarRecord`.
     """
     make = ScalarRecord._make
     scalars: list[ScalarRecord] = []
+    hparams: HParamsRecord | None = None
     for record in records:
         if isinstance(record, HParamsRecord):
             if scalars:
                 yield scalars
                 scalars = []
-            yield record
+            # Consecutive hparams (each component's, at start) merge into one call.
+            hparams = (
+                record
+                if hparams is None
+                else HParamsRecord(hparams.hparams | record.hparams, record.wall_time)
+            )
         else:
+            if hparams is not None:
+                yield hparams
+                hparams = None
             scalars.append(make(record))
     if scalars:
         yield scalars
+    if hparams is not None:
+        yield hparams
 
 
 def open_loggers(
