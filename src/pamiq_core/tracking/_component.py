@@ -41,13 +41,24 @@ class TrackingMixin:
                 ``step`` not an integer.
             ValueError: If ``name`` is empty.
         """
-        emit_scalar(self._tracking_prefix, name, value, step, self._tracking_step)
+        emit_scalar(
+            self._tracking_prefix,
+            name,
+            value,
+            step,
+            self._tracking_steps or self._tracking_step,
+        )
 
     def log_scalars(
         self, scalars: Mapping[str, SupportsFloat], step: int | None = None
     ) -> None:
         """Log several values at one step, each as ``<namespace>/<name>``."""
-        emit_scalars(self._tracking_prefix, scalars, step, self._tracking_step)
+        emit_scalars(
+            self._tracking_prefix,
+            scalars,
+            step,
+            self._tracking_steps or self._tracking_step,
+        )
 
     def log_hparams(self, hparams: Mapping[str, Any]) -> None:
         """Log this component's configuration as ``<namespace>/<name>`` entries.
@@ -63,9 +74,8 @@ class TrackingMixin:
         return self._tracking_prefix.removesuffix("/")
 
     def _tracking_step(self) -> int:
-        """The default step of this component's records."""
-        steps = self._tracking_steps
-        return 0 if steps is None else steps()
+        """The default step when the system gave no step counter (a trainer's own)."""
+        return 0
 
 
 def bind_tracking(

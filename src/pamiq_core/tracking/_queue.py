@@ -17,7 +17,9 @@ class DroppingQueue(Generic[T]):
     by at most one item per producer thread racing past the check at once.
 
     Ownership: any thread may :meth:`put`; only the one consumer (the writer) may
-    :meth:`take`.
+    :meth:`take`. The hottest producer (``log_scalar``) inlines :meth:`put`: it
+    appends to :attr:`buffer` itself while ``len(buffer) < capacity`` and calls
+    :meth:`put` otherwise, so that the drop is counted.
     """
 
     def __init__(self, capacity: int) -> None:
@@ -39,6 +41,11 @@ class DroppingQueue(Generic[T]):
     def capacity(self) -> int:
         """The most items the queue holds."""
         return self._capacity
+
+    @property
+    def buffer(self) -> deque[T]:
+        """The underlying deque, for an inlined :meth:`put` (see the class)."""
+        return self._items
 
     @property
     def dropped(self) -> int:

@@ -61,7 +61,11 @@ class TensorBoardLogger:
         self._events = EventsWriter(str(self.log_dir / "events"), suffix)
 
     def write(self, records: Sequence[ScalarRecord]) -> None:
-        """Write the records; values logged together (one step, one time) share an event."""
+        """Write the records; consecutive records of one step share an event.
+
+        An event file stores one wall time per event, so such records show the
+        first one's: they were logged within the same step, microseconds apart.
+        """
         from tensorboardX.proto.event_pb2 import Event  # noqa: PLC0415
         from tensorboardX.proto.summary_pb2 import Summary  # noqa: PLC0415
 
@@ -69,13 +73,14 @@ class TensorBoardLogger:
         group: list[Summary.Value] = []
         step, wall_time = 0, 0.0
         for name, value, record_step, record_time in records:
-            if group and (record_step != step or record_time != wall_time):
+            if group and record_step != step:
                 summary = Summary(value=group)
                 events.write_event(
                     Event(wall_time=wall_time, step=step, summary=summary)
                 )
                 group = []
-            step, wall_time = record_step, record_time
+            if not group:
+                step, wall_time = record_step, record_time
             group.append(Summary.Value(tag=name, simple_value=value))
         if group:
             summary = Summary(value=group)
