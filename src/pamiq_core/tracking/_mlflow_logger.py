@@ -176,6 +176,11 @@ class MLflowLogger:
             self._client.set_terminated(self.run_id, status="FINISHED")
         self._client = None
 
+    @property
+    def resolved_tracking_uri(self) -> str:
+        """The URI the logger uses: a folder becomes an absolute ``file:`` URI."""
+        return self._resolved_uri()
+
     def _resolved_uri(self) -> str:
         uri = self.tracking_uri
         if uri is None:
