@@ -304,3 +304,58 @@ def test_the_summary_holds_the_history_and_the_counters() -> None:
         "dropped": 0,
         "logger_failures": {},
     }
+
+
+def test_feeding_something_that_is_not_a_record_is_refused_whole() -> None:
+    logger = ListLogger()
+    with Tracker([logger]) as tracker:
+        with pytest.raises(TypeError, match=r"Not a tracking record: \('x', 1\.0\)"):
+            tracker.feed([("ok", 1.0, 0, 1.7e9), ("x", 1.0)])
+        tracker.flush()
+    assert logger.records == []
+
+
+def test_logging_while_trackers_start_and_stop_loses_only_calls_cut_by_a_stop() -> None:
+    """Threads keep logging while trackers start and stop under them.
+
+    Nothing raises; every call is written by the tracker that ran or counted as
+    dropped without one, except calls caught mid-way by a stop: at most one per
+    thread per stop.
+    """
+    threads, stops = 4, 20
+    running = threading.Event()
+    finished = threading.Event()
+    calls = [0] * threads
+    errors: list[BaseException] = []
+
+    def log(index: int) -> None:
+        try:
+            while not finished.is_set():
+                log_scalar(f"thread{index}", 1.0, step=calls[index])
+                calls[index] += 1
+                running.set()
+        except BaseException as e:  # reported below, with the test's failure
+            errors.append(e)
+
+    dropped_before = dropped_without_tracker()
+    workers = [threading.Thread(target=log, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    written = 0
+    for _ in range(stops):
+        running.wait()
+        logger = ListLogger()
+        with Tracker([logger]) as tracker:
+            running.clear()
+            running.wait()  # some calls land inside this tracker
+        written += len(logger.records)
+        assert tracker.stats()["dropped"] == 0
+    finished.set()
+    for worker in workers:
+        worker.join()
+
+    assert errors == []
+    unrouted = dropped_without_tracker() - dropped_before
+    lost = sum(calls) - written - unrouted
+    assert written > 0
+    assert 0 <= lost <= threads * stops, (sum(calls), written, unrouted)

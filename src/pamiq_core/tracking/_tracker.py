@@ -11,7 +11,7 @@ from . import _route  # pyright: ignore[reportPrivateUsage]
 from ._history import ScalarHistory
 from ._logger import RunInfo, TrackingLogger
 from ._queue import DroppingQueue
-from ._record import Record
+from ._record import HParamsRecord, Record
 from ._writer import GuardedLogger, RecordWriter, logger_keys, open_loggers
 
 logger = logging.getLogger(__name__)
@@ -159,9 +159,13 @@ class Tracker:
 
         Returns:
             How many were queued; the others were dropped (queue full) and counted.
+
+        Raises:
+            TypeError: For a record of another shape (none of the batch is queued).
         """
+        batch = [_checked(record) for record in records]
         put = self._queue.put
-        return sum(put(record) for record in records)
+        return sum(put(record) for record in batch)
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Write everything logged so far; return whether it was done in time."""
@@ -213,3 +217,22 @@ def record_event(kind: str, detail: str | None = None) -> None:
     tracker = active_tracker()
     if tracker is not None:
         tracker.record_event(kind, detail)
+
+
+def _checked(record: object) -> Record:
+    """``record`` if it is a record the writer can take, else a clear error."""
+    if isinstance(record, HParamsRecord):
+        return record
+    if isinstance(record, tuple) and len(record) == 4:  # pyright: ignore[reportUnknownArgumentType]
+        name, value, step, wall_time = record  # pyright: ignore[reportUnknownVariableType]
+        if (
+            isinstance(name, str)
+            and isinstance(value, int | float)
+            and isinstance(step, int)
+            and isinstance(wall_time, int | float)
+        ):
+            return (name, float(value), step, float(wall_time))
+    raise TypeError(
+        f"Not a tracking record: {record!r}. Feed (name, value, step, wall_time) "
+        "tuples (ScalarRecord) or HParamsRecord."
+    )

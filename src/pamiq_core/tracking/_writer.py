@@ -158,7 +158,12 @@ class RecordWriter:
                         timeout=self._interval,
                     )
                     target, stopping = self._requested, self._stopping
-                self.write_pending()
+                try:
+                    self.write_pending()
+                except Exception:
+                    # A bug here (loggers are guarded already) must not end the
+                    # thread: the queue would fill and every later record be lost.
+                    logger.exception("The tracking writer failed on a batch.")
                 with condition:
                     self._completed = target
                     condition.notify_all()
