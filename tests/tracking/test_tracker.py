@@ -310,7 +310,7 @@ def test_feeding_something_that_is_not_a_record_is_refused_whole() -> None:
     logger = ListLogger()
     with Tracker([logger]) as tracker:
         with pytest.raises(TypeError, match=r"Not a tracking record: \('x', 1\.0\)"):
-            tracker.feed([("ok", 1.0, 0, 1.7e9), ("x", 1.0)])
+            tracker.feed([("ok", 1.0, 0, 1.7e9), ("x", 1.0)])  # type: ignore[list-item]
         tracker.flush()
     assert logger.records == []
 
