@@ -11,10 +11,10 @@ class TrackingMixin:
 
     When the system is built, each component gets a namespace (for example
     ``trainers/dqn``) and a step counter (its own ``global_step`` for a trainer,
-    the inference step count for agents and environments). ``self.log_scalar
-    ("loss", x)`` then logs ``trainers/dqn/loss`` at that step. A component that
-    is not part of a system logs its names as given, at step 0 (a trainer: at its
-    ``global_step``).
+    the inference step count for agents and environments), so that
+    ``self.log_scalar("loss", x)`` logs ``trainers/dqn/loss`` at that step. A
+    component that is not part of a system logs its names as given, at step 0 (a
+    trainer: at its ``global_step``).
 
     Calls are cheap (about a microsecond) and never block: see
     :mod:`pamiq_core.tracking`.

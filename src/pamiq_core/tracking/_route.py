@@ -22,7 +22,7 @@ _wall_time = time.time
 
 
 class _Route:
-    """The active tracker's queue and default step; swapped whole on start and stop.
+    """The active tracker's queue and default step, swapped whole on start and stop.
 
     Ownership: written only by :func:`activate` / :func:`deactivate` (the thread
     that starts and stops a tracker) under ``lock``; read without a lock by every
@@ -30,20 +30,17 @@ class _Route:
     either the old queue or the new one, never a mix.
     """
 
-    __slots__ = ("active", "default_step", "lock", "owner", "unrouted")
+    __slots__ = ("active", "lock", "owner", "unrouted")
 
     def __init__(self) -> None:
-        self.active: tuple[DroppingQueue[Record], deque[Record], int] | None = None
-        """The queue, its buffer and its capacity (the fast path appends itself)."""
-        self.default_step: Callable[[], int] = _zero
+        self.active: _Active | None = None
         self.owner: object = None
         self.unrouted = 0
         self.lock = threading.Lock()
 
 
-def _zero() -> int:
-    return 0
-
+_Active = tuple[DroppingQueue[Record], deque[Record], int, Callable[[], int]]
+"""The queue, its buffer and capacity (the fast path appends itself), the default step."""
 
 _route = _Route()
 
@@ -63,8 +60,7 @@ def activate(
                 "process: only one system can log at a time. Stop it first."
             )
         _route.owner = owner
-        _route.default_step = default_step
-        _route.active = (queue, queue.buffer, queue.capacity)
+        _route.active = (queue, queue.buffer, queue.capacity, default_step)
 
 
 def deactivate(owner: object) -> None:
@@ -72,7 +68,6 @@ def deactivate(owner: object) -> None:
     with _route.lock:
         if _route.owner is owner:
             _route.active = None
-            _route.default_step = _zero
             _route.owner = None
 
 
@@ -127,9 +122,9 @@ def emit_scalar(
     if active is None:
         _drop_unrouted(f"Scalar '{prefix}{name}'")
         return
+    queue, buffer, capacity, fallback = active
     if step is None:
-        step = (default_step or _route.default_step)()
-    queue, buffer, capacity = active
+        step = (default_step or fallback)()
     if len(buffer) < capacity:  # DroppingQueue.put, inlined: one call less
         buffer.append((prefix + name, number, step, _wall_time()))
     else:
@@ -157,7 +152,7 @@ def emit_scalars(
         _drop_unrouted(f"Scalars {sorted(scalars)} under '{prefix}'")
         return
     if step is None:
-        step = (default_step or _route.default_step)()
+        step = (default_step or active[3])()
     now = _wall_time()
     put = active[0].put
     for name, number in checked:

@@ -110,6 +110,8 @@ class RecordWriter:
         """
         if self._thread is not None:
             raise RuntimeError("The tracking writer can be started only once.")
+        # A daemon, so that a program that never calls stop() can still exit;
+        # stop() is what writes the last records.
         self._thread = threading.Thread(
             target=self._run, name="pamiq-tracking-writer", daemon=True
         )
