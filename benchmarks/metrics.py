@@ -12,6 +12,12 @@ Measured in one run, on this machine:
    3 trainers, 3 models and 3 buffers, and one ``GET /api/metrics`` over HTTP
    (keep-alive, loopback) next to ``GET /api/status`` on the same server, the two
    taking turns; medians over the rounds.
+3. Logged scalars (``pamiq_core.tracking``): what one ``log_scalar`` costs the
+   calling thread, next to a no-op method or function of the same signature, loops
+   taking turns as in 1, with a started tracker whose writer drains between rounds
+   (so the call is measured, not the writer competing for the interpreter); then the
+   writer's throughput into each logger: a queue filled while the writer waits,
+   then the time of one ``flush()``, best and worst of the rounds.
 
 Usage: python benchmarks/metrics.py [--quick]
 """
@@ -21,6 +27,7 @@ import os
 import platform
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,9 +37,19 @@ import httpx
 
 from pamiq_core import InferenceModel, TrainingModel
 from pamiq_core.console import SystemStatus, SystemStatusProvider, WebApiServer
+from pamiq_core.interaction import Agent
 from pamiq_core.metrics import Metrics, RunStats, StepPeriods, SyncStats, SystemStats
 from pamiq_core.thread import ThreadController, ThreadStatus, ThreadStatusesMonitor
 from pamiq_core.thread.thread_types import ThreadTypes
+from pamiq_core.tracking import (
+    CSVLogger,
+    MLflowLogger,
+    SystemTracking,
+    TensorBoardLogger,
+    Tracker,
+    TrackingLogger,
+    log_scalar,
+)
 
 Loop = Callable[[int], float]
 """Runs ``n`` iterations and returns the seconds they took."""
@@ -267,6 +284,125 @@ def recording(quick: bool) -> None:
         )
 
 
+class LoggingAgent(Agent[float, float]):
+    """An agent of a system: logs under ``agent/`` at the inference step count."""
+
+    def step(self, observation: float) -> float:
+        return observation
+
+    def no_op(self, name: str, value: float, step: int | None = None) -> None:
+        """Same signature as log_scalar, does nothing: the call's own overhead."""
+
+
+def no_op(name: str, value: float, step: int | None = None) -> None:
+    pass
+
+
+def log_loops(agent: LoggingAgent, tracker: Tracker) -> list[tuple[str, Loop, Loop]]:
+    """(what, bare, logging) loops; each logging loop then lets the writer drain."""
+
+    def drained(loop: Loop) -> Loop:
+        def run(n: int) -> float:
+            seconds = loop(n)
+            tracker.flush(timeout=None)  # outside the timed part
+            return seconds
+
+        return run
+
+    def component_bare(n: int) -> float:
+        call = agent.no_op
+        start = time.perf_counter()
+        for _ in range(n):
+            call("reward", 1.0)
+        return time.perf_counter() - start
+
+    def component_logged(n: int) -> float:
+        call = agent.log_scalar
+        start = time.perf_counter()
+        for _ in range(n):
+            call("reward", 1.0)
+        return time.perf_counter() - start
+
+    def module_bare(n: int) -> float:
+        start = time.perf_counter()
+        for i in range(n):
+            no_op("world/temperature", 1.0, i)
+        return time.perf_counter() - start
+
+    def module_logged(n: int) -> float:
+        start = time.perf_counter()
+        for i in range(n):
+            log_scalar("world/temperature", 1.0, i)
+        return time.perf_counter() - start
+
+    return [
+        ("agent.log_scalar(name, x)", component_bare, drained(component_logged)),
+        ("log_scalar(name, x, step)", module_bare, drained(module_logged)),
+    ]
+
+
+def call_cost(quick: bool) -> None:
+    n, rounds = (20_000, 3) if quick else (200_000, 9)
+    agent = LoggingAgent()
+    system = SystemTracking(
+        agent=agent, inference_steps=lambda: 0, queue_size=n + 1
+    )  # the writer feeds only the in-memory history here
+    system.start()
+    try:
+        loops = log_loops(agent, system.tracker)
+        results = fastest_per_iteration([(b, r) for _, b, r in loops], n, rounds)
+        dropped = system.tracker.stats()["dropped"]
+    finally:
+        system.stop()
+    assert dropped == 0, f"{dropped} records dropped: the queue was too small"
+    print(f"\n{n:,} calls per loop, fastest of {rounds} rounds, calling thread only\n")
+    print("| logging call | no-op call | with it | difference | ratio |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for (what, _, _), (bare, logged) in zip(loops, results, strict=True):
+        print(
+            f"| {what} | {bare * 1e9:.0f} ns | {logged * 1e9:.0f} ns "
+            f"| {(logged - bare) * 1e9:+.0f} ns | {logged / bare:.2f}x |"
+        )
+
+
+def writer_rate(
+    make: Callable[[Path], list[TrackingLogger]], n: int, rounds: int
+) -> list[float]:
+    """Records per second from a filled queue into ``make(folder)``'s loggers."""
+    rates: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        for round_ in range(rounds):
+            tracker = Tracker(
+                make(Path(folder) / str(round_)), queue_size=n, interval=3600
+            )
+            with tracker:
+                for i in range(n):  # ten series, as an agent logging ten things
+                    log_scalar(f"agent/series{i % 10}", random.random(), i // 10)
+                start = time.perf_counter()
+                tracker.flush(timeout=None)
+                rates.append(n / (time.perf_counter() - start))
+            assert tracker.stats()["logger_failures"] == {
+                key: 0 for key in tracker.stats()["logger_failures"]
+            }, tracker.stats()
+    return rates
+
+
+def throughput(quick: bool) -> None:
+    scale, rounds = (0.05, 2) if quick else (1.0, 3)
+    sinks: list[tuple[str, Callable[[Path], list[TrackingLogger]], int]] = [
+        ("history only (no logger)", lambda _: [], 200_000),
+        ("CSVLogger", lambda d: [CSVLogger(d / "s.csv")], 100_000),
+        ("TensorBoardLogger", lambda d: [TensorBoardLogger(d)], 50_000),
+        ("MLflowLogger (file store)", lambda d: [MLflowLogger(d)], 10_000),
+    ]
+    print("\n| writer into | records | records/s best | records/s worst |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, make, full_n in sinks:
+        n = max(1_000, int(full_n * scale))
+        rates = writer_rate(make, n, rounds)
+        print(f"| {name} | {n:,} | {max(rates):,.0f} | {min(rates):,.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds only")
@@ -274,6 +410,8 @@ def main() -> None:
     print(f"machine: {machine()}")
     recording(args.quick)
     serving(args.quick)
+    call_cost(args.quick)
+    throughput(args.quick)
 
 
 if __name__ == "__main__":

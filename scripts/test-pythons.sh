@@ -28,7 +28,7 @@ for version in 3.12 3.13; do
         || [ constraints.txt -nt "$venv/.installed-stamp" ]; then
         "$python" -m venv "$venv" \
             && "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-                -c constraints.txt -e '.[gym,dev]' \
+                -c constraints.txt -e '.[gym,tensorboard,mlflow,dev]' \
             && touch "$venv/.installed-stamp" \
             || { failed+=("$version (install)"); continue; }
     fi

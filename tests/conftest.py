@@ -5,6 +5,8 @@ Tests that need torch live in a directory named ``torch`` or in a file ending in
 project's torch build is not available.
 """
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 TESTS_DIR = Path(__file__).parent
+
+
+def _block_test_folders_posing_as_packages() -> None:
+    """Keep ``tests/torch`` (and the like) from being imported as ``torch``.
+
+    pytest puts ``tests/`` on ``sys.path``, so where torch is not installed,
+    ``import torch`` finds the folder ``tests/torch`` as a namespace package, and a
+    library that tries ``import torch`` (tensorboardX does) takes it for torch.
+    Such a name is made to fail to import, as it would for a user.
+    """
+    for folder in TESTS_DIR.iterdir():
+        if not folder.is_dir() or (folder / "__init__.py").exists():
+            continue
+        spec = importlib.util.find_spec(folder.name)
+        locations = [] if spec is None else list(spec.submodule_search_locations or [])
+        if (
+            spec is not None
+            and spec.origin is None
+            and all(Path(p).is_relative_to(TESTS_DIR) for p in locations)
+        ):
+            sys.modules.setdefault(folder.name, None)  # type: ignore[arg-type]
+
+
+_block_test_folders_posing_as_packages()
 
 
 def needs_torch(path: Path) -> bool:

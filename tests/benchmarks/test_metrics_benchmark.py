@@ -22,5 +22,11 @@ def test_quick_run_prints_the_tables() -> None:
         "| Metrics.snapshot() (in process) |",
         "| GET /api/metrics (",
         "| GET /api/status |",
+        "| agent.log_scalar(name, x) |",
+        "| log_scalar(name, x, step) |",
+        "| history only (no logger) |",
+        "| CSVLogger |",
+        "| TensorBoardLogger |",
+        "| MLflowLogger (file store) |",
     ):
         assert fragment in result.stdout

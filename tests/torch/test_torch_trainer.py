@@ -408,9 +408,15 @@ class TestSaveAndLoad:
             trainer.run()
         trainer.save_state(tmp_path / "trainer")
         files = sorted(p.name for p in (tmp_path / "trainer").iterdir())
-        assert files == ["adam.optim.pt", "previous_training_time", "step.lrsch.pt"]
+        assert files == [
+            "adam.optim.pt",
+            "global_step",
+            "previous_training_time",
+            "step.lrsch.pt",
+        ]
         text = (tmp_path / "trainer" / "previous_training_time").read_text("utf-8")
         assert text == "-inf"
+        assert (tmp_path / "trainer" / "global_step").read_text("utf-8") == "3"
         assert_same_state(
             torch.load(tmp_path / "trainer" / "adam.optim.pt"),
             trainer.optimizers["adam"].state_dict(),
@@ -420,14 +426,15 @@ class TestSaveAndLoad:
             trainer.lr_schedulers["step"].state_dict(),
         )
 
-    def test_before_any_run_only_the_training_time_is_written(
+    def test_before_any_run_only_the_training_time_and_step_are_written(
         self, tmp_path: Path
     ) -> None:
         trainer = AdamTrainer()
         attach(trainer)
         trainer.save_state(tmp_path / "trainer")
-        assert [p.name for p in (tmp_path / "trainer").iterdir()] == [
-            "previous_training_time"
+        assert sorted(p.name for p in (tmp_path / "trainer").iterdir()) == [
+            "global_step",
+            "previous_training_time",
         ]
 
     def test_save_refuses_an_existing_directory(self, tmp_path: Path) -> None:
@@ -656,4 +663,9 @@ class TestSaveAndLoad:
         trainers["main"].run()
         trainers.save_state(tmp_path / "trainers")
         files = sorted(p.name for p in (tmp_path / "trainers" / "main").iterdir())
-        assert files == ["adam.optim.pt", "previous_training_time", "step.lrsch.pt"]
+        assert files == [
+            "adam.optim.pt",
+            "global_step",
+            "previous_training_time",
+            "step.lrsch.pt",
+        ]

@@ -265,12 +265,16 @@ class TestRun:
 
 
 class TestState:
-    def test_layout_is_a_directory_with_a_text_file(self, tmp_path: Path) -> None:
+    def test_layout_is_a_directory_with_two_text_files(self, tmp_path: Path) -> None:
         trainer = Recording()
         trainer.save_state(tmp_path / "trainer")
         file = tmp_path / "trainer" / "previous_training_time"
-        assert [p.name for p in (tmp_path / "trainer").iterdir()] == [file.name]
+        assert sorted(p.name for p in (tmp_path / "trainer").iterdir()) == [
+            "global_step",  # ours (tracking); 0.6 writes only the other one
+            file.name,
+        ]
         assert file.read_text(encoding="utf-8") == "-inf"
+        assert (tmp_path / "trainer" / "global_step").read_text("utf-8") == "0"
 
     def test_round_trip(self, tmp_path: Path) -> None:
         trainer = Recording()

@@ -6,18 +6,23 @@ from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from pamiq_core.state_persistence import PersistentStateMixin
+from pamiq_core.tracking import SystemEventMixin
 from pamiq_core.utils.init_check import InitChecked
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class DataBuffer(ABC, PersistentStateMixin, InitChecked, Generic[T, R]):
+class DataBuffer(
+    ABC, PersistentStateMixin, SystemEventMixin, InitChecked, Generic[T, R]
+):
     """Stores collected items of type ``T`` and hands them to trainers as ``R``.
 
     Thread ownership: a buffer is touched only by the training thread, through its
     :class:`~pamiq_core.data.DataUser`; it needs no lock of its own. The one
-    exception is :meth:`item_keys`, asked once when the data user is created.
+    exception is :meth:`item_keys`, asked once when the data user is created. Its
+    system hooks (``on_system_start`` / ``on_system_stop``) run before, and after,
+    every other component's.
     """
 
     _init_marker: ClassVar[str | None] = "_max_queue_size"

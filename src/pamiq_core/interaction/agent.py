@@ -1,7 +1,7 @@
 """The decision maker of an interaction, possibly built from child agents."""
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
@@ -11,6 +11,7 @@ from pamiq_core.data import DataCollector, DataCollectorsDict
 from pamiq_core.model import InferenceModel, InferenceModelsDict
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
+from pamiq_core.tracking import SystemEventMixin, TrackingMixin
 from pamiq_core.utils.checks import describe, require_instance
 from pamiq_core.utils.init_check import InitChecked, check_initialised
 from pamiq_core.utils.naming import UnknownNameError, unknown_name_message
@@ -27,6 +28,8 @@ class Agent(
     InteractionEventMixin,
     PersistentStateMixin,
     ThreadEventMixin,
+    TrackingMixin,
+    SystemEventMixin,
     InitChecked,
     Generic[ObsType, ActType],
 ):
@@ -38,7 +41,9 @@ class Agent(
     Lifecycle hooks (``setup``, ``teardown``, ``on_paused``, ``on_resumed``), the
     state methods and the attach methods run on the agent itself first, then on each
     child in insertion order. Children receive the very same models and collectors
-    dicts as their parent.
+    dicts as their parent. :meth:`log_scalar` logs under ``agent/`` (a child under
+    ``agent/<child name>/``) at the system's inference step count; each child gets
+    its own ``on_system_start`` / ``on_system_stop`` call, after its parent.
 
     Thread safety: ``step`` and the lifecycle hooks run in the inference thread;
     ``save_state`` runs while that thread is paused or not running, ``load_state``
@@ -65,6 +70,10 @@ class Agent(
     @abstractmethod
     def step(self, observation: ObsType) -> ActType:
         """Decide the action for ``observation``."""
+
+    @override
+    def _system_parts(self) -> Iterable[tuple[str, SystemEventMixin]]:
+        return self._agents.items()
 
     def attach_inference_models(self, inference_models: InferenceModelsDict) -> None:
         """Give this agent and its children the inference models.

@@ -5,11 +5,14 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
+from typing_extensions import override
+
 from pamiq_core import time
 from pamiq_core.data import DataUser, DataUsersDict
 from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
+from pamiq_core.tracking import SystemEventMixin, TrackingMixin
 from pamiq_core.utils.init_check import InitChecked, check_initialised
 from pamiq_core.utils.naming import (
     UnknownNameError,
@@ -20,6 +23,7 @@ from pamiq_core.utils.naming import (
 from ._held_models import HeldModel, find_held_models
 
 _PREVIOUS_TRAINING_TIME_FILE = "previous_training_time"
+_GLOBAL_STEP_FILE = "global_step"
 
 
 class UnsyncedModelWarning(UserWarning):
@@ -29,7 +33,14 @@ class UnsyncedModelWarning(UserWarning):
     """
 
 
-class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
+class Trainer(
+    ABC,
+    PersistentStateMixin,
+    ThreadEventMixin,
+    TrackingMixin,
+    SystemEventMixin,
+    InitChecked,
+):
     """Trains models on collected data whenever its training condition holds.
 
     The training thread calls :meth:`run` for each trainer in turn. A run trains only
@@ -47,6 +58,9 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
     its constructor) would train it without syncing it; it gets an
     :class:`UnsyncedModelWarning` once, after attach or after its first training
     run, and :attr:`unsynced_models` names those models.
+
+    :meth:`log_scalar` logs under ``trainers/<name>/`` at :attr:`global_step`, the
+    number of runs that trained so far (saved with the trainer's state).
 
     Ownership: every method runs in the training thread (save/load while the system
     is paused); the trainer holds no lock.
@@ -83,6 +97,11 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
         self._previous_training_time = float("-inf")
         self._training_models: TrainingModelsDict | None = None
         self._data_users: DataUsersDict | None = None
+        self.global_step = 0
+        """Training runs that trained so far; the default step of :meth:`log_scalar`.
+
+        :meth:`run` adds one after each run that trained; a trainer may set it.
+        """
         self._unsynced_models: tuple[str, ...] = ()
         self._held_models_checks_left = 2  # after attach, after the first run
         self._warned_unsynced = False
@@ -253,7 +272,8 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
         Calls :meth:`setup`, :meth:`train`, :meth:`sync_models`, :meth:`teardown` in
         that order. An exception in any of them propagates and skips the rest.
         After :meth:`train`, every model fetched through :meth:`get_training_model`
-        is marked as trained (:meth:`TrainingModel.mark_trained`).
+        is marked as trained (:meth:`TrainingModel.mark_trained`); after
+        :meth:`teardown`, :attr:`global_step` grows by one.
         """
         if not self.is_trainable():
             return False
@@ -265,6 +285,7 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
         self.teardown()
         if self._held_models_checks_left > 0:
             self._check_held_models()
+        self.global_step += 1
         return True
 
     def _check_setup(self) -> None:
@@ -288,6 +309,10 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
                 stacklevel=2,
             )
 
+    @override
+    def _tracking_step(self) -> int:
+        return self.global_step
+
     def _count_model_updates(self) -> None:
         training_models = self._training_models
         if training_models is None:
@@ -296,20 +321,28 @@ class Trainer(ABC, PersistentStateMixin, ThreadEventMixin, InitChecked):
             training_models[name].mark_trained()
 
     def save_state(self, path: Path) -> None:
-        """Create directory ``path`` and write the previous training time there.
+        """Create directory ``path``; write the previous training time and the step.
 
         Layout: ``path / "previous_training_time"``, UTF-8 text of the float
-        (e.g. ``-inf``).
+        (e.g. ``-inf``), and ``path / "global_step"``, UTF-8 text of the int.
         """
         path.mkdir()
         (path / _PREVIOUS_TRAINING_TIME_FILE).write_text(
             str(self._previous_training_time), encoding="utf-8"
         )
+        (path / _GLOBAL_STEP_FILE).write_text(str(self.global_step), encoding="utf-8")
 
     def load_state(self, path: Path) -> None:
-        """Read back the previous training time written by :meth:`save_state`."""
+        """Read back what :meth:`save_state` wrote.
+
+        A state without ``global_step`` (saved by PAMIQ-Core 0.6) loads as step 0.
+        """
         self._previous_training_time = float(
             (path / _PREVIOUS_TRAINING_TIME_FILE).read_text(encoding="utf-8")
+        )
+        step_file = path / _GLOBAL_STEP_FILE
+        self.global_step = (
+            int(step_file.read_text(encoding="utf-8")) if step_file.exists() else 0
         )
 
 
