@@ -1,5 +1,6 @@
 """Wire the parts of a system together, run its threads, and stop it cleanly."""
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -39,6 +40,7 @@ from pamiq_core.thread.threads import (
     ControlThread,
     InferenceThread,
 )
+from pamiq_core.tracking import SystemTracking, TrackingLogger
 from pamiq_core.trainer import Trainer, TrainersDict
 
 __all__ = ["LATEST", "LaunchConfig", "ShutdownTimeoutError", "launch"]
@@ -98,6 +100,9 @@ class LaunchConfig:
         training_groups: With ``training="process"``, the trainers' names split
             into groups, one process each (None: one group of all). Trainers that
             share a training model or a buffer must be in the same group.
+        loggers: Where the scalars that components log go (TensorBoard, CSV,
+            MLflow or your own; see :mod:`pamiq_core.tracking`). They are kept
+            for the dashboard in any case.
     """
 
     states_dir: str | Path = Path("./states")
@@ -121,6 +126,7 @@ class LaunchConfig:
     web_api_required: bool = True
     training: Literal["thread", "process"] = "thread"
     training_groups: Sequence[Sequence[str]] | None = None
+    loggers: Sequence[TrackingLogger] = ()
 
     def __post_init__(self) -> None:
         """Check every value before anything starts.
@@ -258,6 +264,7 @@ class _System:
     control: ControlThread
     inference: InferenceThread
     metrics: Metrics
+    tracking: SystemTracking
     training: TrainingSide | None = None
 
     def background_threads(self) -> list[BackgroundThread]:
@@ -317,6 +324,15 @@ def _build_system(
         interaction,
         log_tick_time_statistics_interval=config.log_tick_time_statistics_interval,
     )
+    tracking = SystemTracking(
+        buffers=buffers,
+        trainers=trainers_dict,
+        environment=interaction.environment,
+        agent=interaction.agent,
+        loggers=config.loggers,
+        inference_steps=lambda: inference.step_periods.steps,
+    )
+    state_store.register("tracking", tracking, optional=True)
     metrics = Metrics(
         inference_steps=inference.step_periods,
         models={name: model.sync_stats for name, model in models.items()},
@@ -334,6 +350,7 @@ def _build_system(
         metrics=metrics.snapshot,
         max_failed_saves_in_a_row=config.max_failed_saves_in_a_row,
         web_api_required=config.web_api_required,
+        events=tracking.record_event,
     )
     metrics.system = control.system_stats
     metrics.status = control.system_status
@@ -348,6 +365,7 @@ def _build_system(
         control,
         inference,
         metrics,
+        tracking,
     )
 
 
@@ -364,6 +382,7 @@ def _attach_training_side(system: _System, config: LaunchConfig) -> None:
                 "switch_interval": config.switch_interval,
                 "torch_num_threads": config.torch_num_threads,
             },
+            system.tracking,
         )
     else:
         side = ThreadTrainingSide(
@@ -420,6 +439,7 @@ def _run(system: _System, config: LaunchConfig) -> None:
                 ]
                 errors = [e for e in found if e is not None]
                 _save_final_state(system, errors, stuck)
+                _stop_tracking(system, errors)
                 training.close(config.shutdown_timeout)
     if errors:
         raise combine_errors(errors)
@@ -435,12 +455,26 @@ def _start_or_refuse(system: _System, config: LaunchConfig) -> None:
     try:
         logger.info(f"Setting time scale to {config.time_scale}")
         time.set_time_scale(config.time_scale)
-        system.training.start()
+        system.tracking.start()  # after the state is loaded, before the threads
+        system.training.start()  # (what training processes log goes to it)
     except BaseException:
         system.control.close_web_api()
         system.training.close(config.shutdown_timeout)
+        with contextlib.suppress(Exception):  # the original error matters more
+            system.tracking.stop()
         time.set_time_scale(1.0)
         raise
+
+
+def _stop_tracking(system: _System, errors: list[BaseException]) -> None:
+    """Run the stop hooks and close the loggers (after the final save)."""
+    try:
+        system.tracking.stop()
+    except Exception as hooks_failed:
+        if not errors:
+            errors.append(hooks_failed)
+        else:
+            errors[0].add_note(f"on_system_stop also failed: {hooks_failed!r}")
 
 
 def _parts_of(system: _System, thread: BackgroundThread) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -31,6 +31,13 @@ from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.realtime import runtime_settings
 from pamiq_core.thread import ThreadController
 from pamiq_core.thread.threads import TrainingThread
+from pamiq_core.tracking import (
+    HParamsRecord,
+    HParamValue,
+    RunInfo,
+    ScalarRecord,
+    SystemTracking,
+)
 from pamiq_core.trainer import Trainer, TrainersDict
 
 from . import messages
@@ -70,6 +77,32 @@ class _Sender:
     def send(self, message: object) -> None:
         with self._lock:
             self._connection.send(message)
+
+
+class _ForwardingLogger:
+    """A tracking logger that sends the group's records to the launching process.
+
+    There they join the system's own records: its loggers and its dashboard.
+    """
+
+    def __init__(self, sender: _Sender) -> None:
+        self._sender = sender
+
+    def open(self, run: RunInfo) -> Mapping[str, str] | None:
+        return None
+
+    def write(self, records: Sequence[ScalarRecord]) -> None:
+        self._sender.send(messages.TrackingRecords(list(records)))
+
+    def log_hparams(self, hparams: Mapping[str, HParamValue]) -> None:
+        record = HParamsRecord(dict(hparams), time.fixed_time())
+        self._sender.send(messages.TrackingRecords([record]))
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class _ForwardingHandler(logging.Handler):
@@ -158,6 +191,11 @@ class _TrainingProcess:
         self._received = 0
         self._marker_changed = threading.Condition()
         self._failure_reported = False
+        self._tracking = SystemTracking(
+            buffers={n: u.buffer for n, u in payload.data_users.items()},
+            trainers=self._trainers,
+            loggers=[_ForwardingLogger(sender)],
+        )
         self._model_names = {id(m): n for n, m in payload.models.data.items()}
         for name in payload.generic_models:
             payload.models.data[name]._sync_route = self._ship  # pyright: ignore[reportPrivateUsage]
@@ -167,12 +205,14 @@ class _TrainingProcess:
         threading.Thread(
             target=self._receive_data, name="pamiq-data", daemon=True
         ).start()
+        self._tracking.start()  # the group's start hooks, before any training
         self._sender.send(messages.Ready())
         self._thread.start()
         try:
             self._serve_commands()
         finally:
             self._controller.shutdown()
+            self._stop_tracking()
 
     def _serve_commands(self) -> None:
         while True:
@@ -218,8 +258,17 @@ class _TrainingProcess:
         self._controller.shutdown()
         self._thread.join()
         self._report_failure_once()
+        self._stop_tracking()
         self._sender.send(self._telemetry())
         self._sender.send(messages.Stopped())
+
+    def _stop_tracking(self) -> None:
+        """Run the group's stop hooks; send what was logged; report a failure."""
+        try:
+            self._tracking.stop()
+        except Exception as error:
+            if self._thread.exception is None:
+                _report_failure(self._sender, error)
 
     def _save(self, path: Path, part: str, marker: int) -> BaseException | None:
         """Save the group's items of ``part`` into the directory ``path``."""

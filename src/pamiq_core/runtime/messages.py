@@ -126,6 +126,13 @@ class ModelUpdate:
 
 
 @dataclass(frozen=True)
+class TrackingRecords:
+    """Scalars and hyperparameters the group's components logged, in order."""
+
+    records: list[Any]
+
+
+@dataclass(frozen=True)
 class LogRecord:
     """A log record of the training process, to be handled in the launcher's."""
 

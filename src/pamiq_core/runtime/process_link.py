@@ -57,6 +57,7 @@ class ProcessLink:
         run_stats: Mapping[str, RunStats],
         buffer_lengths: dict[str, int],
         shared: list[object],
+        on_records: Callable[[list[Any]], object] = lambda records: None,
     ) -> None:
         """Prepare the link; nothing starts before :meth:`start`.
 
@@ -72,11 +73,13 @@ class ProcessLink:
             shared: What the process gets as arguments when it starts, because it
                 can travel no other way (shared-memory parameter slots with their
                 inter-process locks); the payload refers to them by index.
+            on_records: Takes the scalars the group's components logged.
         """
         self.group = group
         self._models = dict(models)
         self._run_stats = run_stats
         self._buffer_lengths = buffer_lengths
+        self._on_records = on_records
         self._lock = threading.RLock()
         self._failure: BaseException | None = None
         self._death: TrainingProcessError | None = None
@@ -217,6 +220,8 @@ class ProcessLink:
                     self._apply_telemetry(message)
                 case messages.LogRecord(record=record):
                     logging.getLogger(record.name).handle(record)
+                case messages.TrackingRecords(records=records):
+                    self._on_records(records)
                 case messages.ModelUpdate(name=name):
                     newest_updates[name] = message  # newest wins
                 case messages.Failed():

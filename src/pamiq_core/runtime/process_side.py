@@ -25,6 +25,7 @@ from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadTypes
 from pamiq_core.thread.threads import BackgroundThread
+from pamiq_core.tracking import SystemTracking
 from pamiq_core.trainer import Trainer, TrainersDict
 
 from . import messages
@@ -163,6 +164,7 @@ class ProcessTrainingSide(TrainingSide):
         buffers: Mapping[str, DataBuffer[Any, Any]],
         groups: Sequence[Sequence[str]] | None,
         settings: Mapping[str, Any],
+        tracking: SystemTracking,
     ) -> None:
         """Plan the groups and prepare a process for each; none starts yet.
 
@@ -172,8 +174,11 @@ class ProcessTrainingSide(TrainingSide):
             data_users: All data users (the agent's collectors are theirs).
             buffers: All buffers, by name.
             groups: ``LaunchConfig.training_groups``.
-            settings: ``time_scale``, ``switch_interval`` and
-                ``torch_num_threads`` for the training processes.
+            settings: ``switch_interval`` and ``torch_num_threads`` for the
+                training processes.
+            tracking: The system's tracking; the trainers and buffers that move
+                to a process run their system hooks there, and what they log is
+                fed back to it.
 
         Raises:
             ValueError: If the groups are not a valid split of the trainers.
@@ -207,7 +212,12 @@ class ProcessTrainingSide(TrainingSide):
                     self._run_stats,
                     self._lengths,
                     slots,
+                    tracking.tracker.feed,
                 )
+            )
+            tracking.hand_over(
+                [trainers[n] for n in group.trainers]
+                + [data_users[n].buffer for n in group.buffers]
             )
         self._threads = {
             link.group.label: GroupProxyThread(link) for link in self._links

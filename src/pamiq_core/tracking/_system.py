@@ -2,7 +2,7 @@
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,17 @@ class SystemTracking(PersistentStateMixin):
     def components(self) -> list[tuple[str, SystemEventMixin]]:
         """``(namespace, component)`` in start order."""
         return list(self._components)
+
+    def hand_over(self, components: Iterable[object]) -> None:
+        """Leave ``components`` to another process's tracking (they run there).
+
+        Their system hooks are not called here; their namespaces stay known, so
+        what they log there and is fed here (:meth:`Tracker.feed`) shows as theirs.
+        """
+        moved = {id(c) for c in components}
+        self._components = [
+            (namespace, c) for namespace, c in self._components if id(c) not in moved
+        ]
 
     def inference_step(self) -> int:
         """Inference steps since the system first started, across resumes."""

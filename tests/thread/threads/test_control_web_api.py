@@ -86,6 +86,7 @@ class TestConstruction:
             "metrics",
             "max_failed_saves_in_a_row",
             "web_api_required",
+            "events",
         ]
         defaults = {p.name: p.default for p in parameters}
         assert defaults["web_api_address"] == ("localhost", 8391)

@@ -64,6 +64,7 @@ class ControlThread(Thread):
         metrics: Callable[[], Mapping[str, Any]] | None = None,
         max_failed_saves_in_a_row: int | None = None,
         web_api_required: bool = True,
+        events: Callable[[str, str | None], None] | None = None,
     ) -> None:
         """Configure the control loop.
 
@@ -92,6 +93,8 @@ class ControlThread(Thread):
             web_api_required: Whether a web API that cannot listen on its
                 address is an error (see :meth:`open_web_api`); False logs a
                 warning and runs without it.
+            events: Told of each pause, resume and save (``"save"`` with the
+                snapshot's path), for marking them on charts.
 
         Raises:
             ValueError: If a timeout, attempt count or uptime is negative, if
@@ -136,6 +139,7 @@ class ControlThread(Thread):
         )
         self._max_failed_saves_in_a_row = max_failed_saves_in_a_row
         self._web_api_required = web_api_required
+        self._events: Callable[[str, str | None], None] = events or _no_event
         self._failed_saves_in_a_row = 0
         self._deferred_requests: list[_Request] = []
         self._pause_cancelled = False
@@ -205,6 +209,7 @@ class ControlThread(Thread):
             ):
                 self._logger.info("Paused all background threads.")
                 self.on_paused()
+                self._events("pause", None)
                 return True
             if self._pause_cancelled:
                 self._logger.info("The pause was cancelled.")
@@ -250,6 +255,7 @@ class ControlThread(Thread):
         self._logger.info("Resuming...")
         self.on_resumed()
         self._controller.resume()
+        self._events("resume", None)
 
     def shutdown(self) -> None:
         """Ask every thread to stop after its current step (safe to repeat)."""
@@ -289,6 +295,7 @@ class ControlThread(Thread):
         self.last_save_error = None
         self._failed_saves_in_a_row = 0
         self.system_stats.record_save(path)
+        self._events("save", str(path))
         self._logger.info(f"Saved a state to '{path}'")
         if self._states_keeper is not None:
             self._states_keeper.append(path)
@@ -471,6 +478,10 @@ class ControlThread(Thread):
     def on_resumed(self) -> None:
         super().on_resumed()
         time.resume()
+
+
+def _no_event(kind: str, detail: str | None) -> None:
+    """Ignore an event (no chart to mark)."""
 
 
 class SaveFailedError(RuntimeError):
