@@ -144,6 +144,7 @@ class TestLaunchRuns:
             "models",
             MANIFEST_NAME,
             "time.pkl",
+            "tracking",
             "trainers",
         ]
         assert "note" not in (read_manifest(final) or {})

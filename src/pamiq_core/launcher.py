@@ -410,12 +410,14 @@ def _run(system: _System, config: LaunchConfig) -> None:
     training = system.training
     assert training is not None
     _start_or_refuse(system, config)
-    with runtime_settings(config.switch_interval, config.torch_num_threads):
+    with (
+        runtime_settings(config.switch_interval, config.torch_num_threads),
+        shutdown_on_sigterm(system.control.shutdown),
+    ):
         try:
             for thread in system.background_threads():
                 thread.start()
-            with shutdown_on_sigterm(system.control.shutdown):
-                system.control.run()
+            system.control.run()
         except KeyboardInterrupt:
             logger.info("Keyboard Interrupt detected, shutting down system")
         except Exception as e:
