@@ -12,7 +12,7 @@ import logging
 import multiprocessing
 import pickle
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -73,6 +73,13 @@ class GroupProxyThread(BackgroundThread):
         return controller.is_active()
 
     @override
+    def on_start(self) -> None:
+        """Wait until the process has started (the agent acts meanwhile)."""
+        super().on_start()
+        if self._link.await_ready(cancelled=self._controller.is_shutdown):
+            logger.info(f"The training process {self._link.group.label} is ready.")
+
+    @override
     def on_tick(self) -> None:
         self._link.pump(0.01)
 
@@ -96,7 +103,7 @@ class GroupProxyThread(BackgroundThread):
     @override
     def on_finally(self) -> None:
         """Stop the process's training (it stays for the final save)."""
-        if self._link.alive:
+        if self._link.alive and self._link.ready:
             self._link.request(
                 messages.Stop(), lambda m: isinstance(m, messages.Stopped), None
             )
@@ -108,23 +115,32 @@ class GroupProxyThread(BackgroundThread):
 
 
 class _SplitPart(PersistentStateMixin):
-    """A snapshot part whose items live partly here, partly in training processes."""
+    """A snapshot part whose items live partly here, partly in training processes.
+
+    A process that never got ready (the system stopped while it started) trained
+    nothing, so the items it was sent are saved from this process's copies.
+    """
 
     def __init__(
         self,
         part: str,
         local: Mapping[str, PersistentStateMixin],
         links: Sequence[ProcessLink],
+        sent: Callable[[TrainingGroup], Mapping[str, PersistentStateMixin]],
     ) -> None:
         self._part = part
         self._local = local
         self._links = links
+        self._sent = sent
 
     def save_state(self, path: Path) -> None:
         """Create ``path``, save this process's items, then each process's."""
         path.mkdir()
         save_items(path, self._local)
         for link in self._links:
+            if not link.ready:
+                save_items(path, self._sent(link.group))
+                continue
             marker = link.sender.flush(SAVE_TIMEOUT) if self._part == "data" else 0
             answer: messages.Saved = link.request(
                 messages.Save(str(path), self._part, marker),
@@ -229,13 +245,20 @@ class ProcessTrainingSide(TrainingSide):
                 "models",
                 {n: m for n, m in models.data.items() if n not in remote_models},
                 self._links,
+                lambda g: {n: models.data[n] for n in g.models},
             ),
             "data": _SplitPart(
                 "data",
                 {n: u for n, u in data_users.data.items() if n not in remote_buffers},
                 self._links,
+                lambda g: {n: data_users[n] for n in g.buffers},
             ),
-            "trainers": _SplitPart("trainers", {}, self._links),
+            "trainers": _SplitPart(
+                "trainers",
+                {},
+                self._links,
+                lambda g: {n: trainers[n] for n in g.trainers},
+            ),
         }
 
     @property
@@ -262,7 +285,7 @@ class ProcessTrainingSide(TrainingSide):
     @override
     def unsaveable_parts(self) -> dict[str, str]:
         """The training parts that cannot be saved (a process died), with why."""
-        dead = [link for link in self._links if not link.alive]
+        dead = [link for link in self._links if link.ready and not link.alive]
         if not dead:
             return {}
         reason = "; ".join(str(link.failure) for link in dead)
@@ -270,18 +293,19 @@ class ProcessTrainingSide(TrainingSide):
 
     @override
     def start(self) -> None:
-        """Start every group's process and wait until all are ready.
+        """Check what each process gets, then start them (without waiting).
+
+        Each group's proxy thread waits for its process when it starts, so the
+        agent does not wait for the training processes' start-up.
 
         Raises:
             TypeError: If a component cannot be sent to a training process,
                 naming it and the cause.
-            Exception: What a process met while starting.
         """
         payloads = [self._payload(group) for group in self._groups]
         for link, payload in zip(self._links, payloads, strict=True):
             logger.info(f"Starting the training process {link.group.label}...")
             link.start(payload)
-            logger.info(f"The training process {link.group.label} is ready.")
 
     @override
     def close(self, timeout: float) -> None:
