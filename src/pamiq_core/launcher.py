@@ -42,6 +42,7 @@ from pamiq_core.thread.threads import (
 )
 from pamiq_core.tracking import SystemTracking, TrackingLogger
 from pamiq_core.trainer import Trainer, TrainersDict
+from pamiq_core.utils.naming import close_matches
 
 __all__ = ["LATEST", "LaunchConfig", "ShutdownTimeoutError", "launch"]
 
@@ -494,8 +495,13 @@ def _as_launch_config(config: Mapping[str, Any] | LaunchConfig | None) -> Launch
     allowed = [f.name for f in dataclasses.fields(LaunchConfig)]
     unknown = sorted(set(config) - set(allowed))
     if unknown:
+        hints = "".join(
+            f" Did you mean {matches[0]!r} for {key!r}?"
+            for key in unknown
+            if (matches := close_matches(key, allowed))
+        )
         raise TypeError(
-            f"Unknown LaunchConfig keys {unknown}; allowed keys: {allowed}."
+            f"Unknown LaunchConfig keys {unknown}; allowed keys: {allowed}.{hints}"
         )
     return LaunchConfig(**config)
 
