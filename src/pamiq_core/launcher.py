@@ -69,6 +69,17 @@ class LaunchConfig:
             applied only if torch is imported. ``"auto"`` leaves one CPU core to
             the inference thread (the core count minus one, at least one); None
             leaves torch's setting alone.
+        gc_freeze: Collect garbage once after setup, then hide the objects that
+            exist from the cyclic garbage collector while the system runs
+            (``gc.freeze``; undone at the end). A full collection then walks only
+            what was created since launch, not torch's whole heap, which would
+            stall the agent for 100 ms or more. The collector keeps running for
+            new objects. False leaves the collector alone.
+        preimport_torch: If torch is imported, import before the threads start
+            what torch would import on first use in the training thread
+            (``torch._dynamo`` at the first optimizer: 1-2 s of import work that
+            stalls the agent). Costs that time at launch. False leaves the imports
+            to the first use.
     """
 
     states_dir: str | Path = Path("./states")
@@ -86,6 +97,8 @@ class LaunchConfig:
     web_api_token: str | None = None
     switch_interval: float | None = DEFAULT_SWITCH_INTERVAL
     torch_num_threads: int | Literal["auto"] | None = "auto"
+    gc_freeze: bool = True
+    preimport_torch: bool = True
 
     def __post_init__(self) -> None:
         """Check every value before anything starts.
@@ -118,6 +131,10 @@ class LaunchConfig:
                 "torch_num_threads must be a positive int, 'auto' or None, "
                 f"got {threads!r}."
             )
+        for name in ("gc_freeze", "preimport_torch"):
+            flag = cast(object, getattr(self, name))  # checked as given
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name} must be True or False, got {flag!r}.")
         if self.web_api_address is not None:
             host, port = self.web_api_address
             port_value = cast(object, port)  # checked as given, whatever type
@@ -244,7 +261,12 @@ def _run(system: _System, config: LaunchConfig) -> None:
     logger.info("Launching AMI system...")
     control_error: BaseException | None = None
     error: BaseException | None = None
-    with runtime_settings(config.switch_interval, config.torch_num_threads):
+    with runtime_settings(
+        config.switch_interval,
+        config.torch_num_threads,
+        gc_freeze=config.gc_freeze,
+        preimport_torch=config.preimport_torch,
+    ):
         try:
             logger.info(f"Setting time scale to {config.time_scale}")
             time.set_time_scale(config.time_scale)
