@@ -34,12 +34,14 @@ Usage: python benchmarks/realtime.py [--quick] [--seconds S] [--repeat N]
 """
 
 import argparse
+import array
 import collections
 import gc
 import itertools
 import json
 import logging
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -48,6 +50,27 @@ import threading
 import time as std_time
 from pathlib import Path
 from typing import Any
+
+import torch
+from torch import nn
+
+from _machine import describe_machine
+from pamiq_core import (
+    Environment,
+    FixedIntervalInteraction,
+    LaunchConfig,
+    Trainer,
+    launch,
+    time,
+)
+from pamiq_core.state_persistence import find_latest_state
+from pamiq_core.torch import (
+    OptimizersSetup,
+    TorchAgent,
+    TorchInferenceModel,
+    TorchTrainer,
+    TorchTrainingModel,
+)
 
 RATE = 100.0
 """Steps per second the agent is paced to."""
@@ -75,6 +98,9 @@ REFERENCE = "agent alone (reference)"
 BASELINE = "without both (launch before them)"
 """The case the trainers' throughput is compared with."""
 
+QUICK_CASES = [next(iter(CASES)), BASELINE, "interpreter defaults"]
+"""What ``--quick`` runs: launch's defaults, the baseline and no measure at all."""
+
 TRAINERS = ("torch", "batch")
 
 
@@ -84,157 +110,143 @@ class GcPauses:
     def __init__(self) -> None:
         self.full: list[tuple[float, float]] = []
         """(end, seconds) of each oldest-generation collection."""
+        self.young: list[tuple[float, float]] = []
+        """(end, seconds) of each younger-generation collection."""
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if info["generation"] != 2:
-            return
         now = std_time.perf_counter()
         if phase == "start":
             self._started = now
-        else:
+        elif info["generation"] == 2:
             self.full.append((now, now - self._started))
+        else:
+            self.young.append((now, now - self._started))
+
+
+class Sensor(Environment[torch.Tensor, int]):
+    def __init__(self) -> None:
+        self.observation = torch.randn(1, 32)
+
+    def observe(self) -> torch.Tensor:
+        return self.observation
+
+    def affect(self, action: int) -> None:
+        pass
+
+
+class TimedAgent(TorchAgent[torch.Tensor, int]):
+    """Calls its policy every step and records when each step started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times = array.array("d")
+        """When each step started (8 bytes each: the record adds little memory)."""
+
+    def on_inference_models_attached(self) -> None:
+        self.policy: TorchInferenceModel[nn.Module] = self.get_torch_inference_model(
+            "policy"
+        )
+
+    def step(self, observation: torch.Tensor) -> int:
+        self.times.append(time.fixed_perf_counter())
+        return int(self.policy(observation).argmax())
+
+
+class RunTimes:
+    """Writes when each run ended into the trainer's saved state.
+
+    The final snapshot has one layout wherever the trainers run, so the
+    benchmark reads the counts from there rather than from the objects.
+    """
+
+    def __init__(self) -> None:
+        self.ends: list[float] = []
+
+    def record(self) -> None:
+        self.ends.append(time.fixed_perf_counter())
+
+    def save(self, path: Path) -> None:
+        (path / "run_ends.json").write_text(json.dumps(self.ends))
+
+
+class TorchBusyTrainer(TorchTrainer):
+    """Four Adam steps on a 6-layer MLP and one on the policy per run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run_times = RunTimes()
+
+    def on_training_models_attached(self) -> None:
+        self.mlp = self.get_torch_training_model("mlp")
+        self.policy = self.get_torch_training_model("policy")
+
+    def create_optimizers(self) -> OptimizersSetup:
+        return {
+            "mlp": torch.optim.Adam(self.mlp.model.parameters(), lr=1e-4),
+            "policy": torch.optim.Adam(self.policy.model.parameters(), lr=1e-4),
+        }
+
+    def train(self) -> None:
+        for _ in range(4):
+            batch = torch.randn(128, 256)
+            loss = (self.mlp(batch) - batch).pow(2).mean()
+            self.optimizers["mlp"].zero_grad()
+            loss.backward()
+            self.optimizers["mlp"].step()
+        loss = self.policy(torch.randn(64, 32)).pow(2).mean()
+        self.optimizers["policy"].zero_grad()
+        loss.backward()
+        self.optimizers["policy"].step()
+        self.run_times.record()
+
+    def save_state(self, path: Path) -> None:
+        super().save_state(path)
+        self.run_times.save(path)
+
+
+class BatchTrainer(Trainer):
+    """Prepares a batch in Python: 3000 dicts with a list each, per run.
+
+    Also links 50 parent/child pairs both ways per run (cyclic garbage, which
+    only the cyclic collector frees) and keeps the newest ``keep`` rows.
+    """
+
+    ROWS = 3000
+
+    def __init__(self, keep: int) -> None:
+        super().__init__()
+        self.run_times = RunTimes()
+        self.kept: collections.deque[dict[str, Any]] = collections.deque(maxlen=keep)
+        self.checksum = 0.0
+
+    def train(self) -> None:
+        rows = [
+            {
+                "obs": [i * 0.1, i * 0.2, i * 0.3, i * 0.4],
+                "action": i % 4,
+                "reward": i * 0.01,
+            }
+            for i in range(self.ROWS)
+        ]
+        batch = {key: [row[key] for row in rows] for key in rows[0]}
+        self.checksum += sum(batch["reward"])
+        for _ in range(50):
+            parent: dict[str, Any] = {"children": []}
+            parent["children"].append({"parent": parent})
+        if self.kept.maxlen:
+            self.kept.extend(rows[:: max(1, self.ROWS // 300)])
+        self.run_times.record()
+
+    def save_state(self, path: Path) -> None:
+        super().save_state(path)
+        self.run_times.save(path)
 
 
 def run_case(
     changes: dict[str, Any], seconds: float, training: bool, keep: int, memory: bool
 ) -> dict[str, Any]:
     """Launch the system in this process and measure it (the child's work)."""
-    import torch
-    from torch import nn
-
-    from pamiq_core import (
-        Environment,
-        FixedIntervalInteraction,
-        LaunchConfig,
-        Trainer,
-        launch,
-        time,
-    )
-    from pamiq_core.state_persistence import find_latest_state
-    from pamiq_core.torch import (
-        OptimizersSetup,
-        TorchAgent,
-        TorchInferenceModel,
-        TorchTrainer,
-        TorchTrainingModel,
-    )
-
-    class Sensor(Environment[torch.Tensor, int]):
-        def __init__(self) -> None:
-            self.observation = torch.randn(1, 32)
-
-        def observe(self) -> torch.Tensor:
-            return self.observation
-
-        def affect(self, action: int) -> None:
-            pass
-
-    class TimedAgent(TorchAgent[torch.Tensor, int]):
-        """Calls its policy every step and records when each step started."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.times: list[float] = []
-
-        def on_inference_models_attached(self) -> None:
-            self.policy: TorchInferenceModel[nn.Module] = (
-                self.get_torch_inference_model("policy")
-            )
-
-        def step(self, observation: torch.Tensor) -> int:
-            self.times.append(time.fixed_perf_counter())
-            return int(self.policy(observation).argmax())
-
-    class RunTimes:
-        """Writes when each run ended into the trainer's saved state.
-
-        The final snapshot has one layout wherever the trainers run, so the
-        benchmark reads the counts from there rather than from the objects.
-        """
-
-        def __init__(self) -> None:
-            self.ends: list[float] = []
-
-        def record(self) -> None:
-            self.ends.append(time.fixed_perf_counter())
-
-        def save(self, path: Path) -> None:
-            (path / "run_ends.json").write_text(json.dumps(self.ends))
-
-    class TorchBusyTrainer(TorchTrainer):
-        """Four Adam steps on a 6-layer MLP and one on the policy per run."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.run_times = RunTimes()
-
-        def on_training_models_attached(self) -> None:
-            self.mlp = self.get_torch_training_model("mlp")
-            self.policy = self.get_torch_training_model("policy")
-
-        def create_optimizers(self) -> OptimizersSetup:
-            return {
-                "mlp": torch.optim.Adam(self.mlp.model.parameters(), lr=1e-4),
-                "policy": torch.optim.Adam(self.policy.model.parameters(), lr=1e-4),
-            }
-
-        def train(self) -> None:
-            for _ in range(4):
-                batch = torch.randn(128, 256)
-                loss = (self.mlp(batch) - batch).pow(2).mean()
-                self.optimizers["mlp"].zero_grad()
-                loss.backward()
-                self.optimizers["mlp"].step()
-            loss = self.policy(torch.randn(64, 32)).pow(2).mean()
-            self.optimizers["policy"].zero_grad()
-            loss.backward()
-            self.optimizers["policy"].step()
-            self.run_times.record()
-
-        def save_state(self, path: Path) -> None:
-            super().save_state(path)
-            self.run_times.save(path)
-
-    class BatchTrainer(Trainer):
-        """Prepares a batch in Python: 3000 dicts with a list each, per run.
-
-        Also links 50 parent/child pairs both ways per run (cyclic garbage, which
-        only the cyclic collector frees) and keeps the newest ``keep`` rows.
-        """
-
-        ROWS = 3000
-
-        def __init__(self, keep: int) -> None:
-            super().__init__()
-            self.run_times = RunTimes()
-            self.kept: collections.deque[dict[str, Any]] = collections.deque(
-                maxlen=keep
-            )
-            self.checksum = 0.0
-
-        def train(self) -> None:
-            rows = [
-                {
-                    "obs": [i * 0.1, i * 0.2, i * 0.3, i * 0.4],
-                    "action": i % 4,
-                    "reward": i * 0.01,
-                }
-                for i in range(self.ROWS)
-            ]
-            batch = {key: [row[key] for row in rows] for key in rows[0]}
-            self.checksum += sum(batch["reward"])
-            for _ in range(50):
-                parent: dict[str, Any] = {"children": []}
-                parent["children"].append({"parent": parent})
-            if self.kept.maxlen:
-                self.kept.extend(rows[:: max(1, self.ROWS // 300)])
-            self.run_times.record()
-
-        def save_state(self, path: Path) -> None:
-            super().save_state(path)
-            self.run_times.save(path)
-
     agent = TimedAgent()
     models: dict[str, Any] = {
         "policy": TorchTrainingModel(
@@ -293,7 +305,13 @@ def run_case(
         max(0.0, b - a - 1.0 / RATE) * 1e3 for a, b in itertools.pairwise(times)
     )
     full = [d for t, d in gc_pauses.full if start <= t < end]
+    young = [d for t, d in gc_pauses.young if start <= t < end]
+    worst = sorted(
+        ((b - a - 1.0 / RATE, a - start) for a, b in itertools.pairwise(times)),
+        reverse=True,
+    )[:5]
     return {
+        "worst": [(round(t, 3), round(late * 1e3, 1)) for late, t in worst],
         "kept": len(times) / (seconds * RATE),
         "p50": statistics.median(late),
         "p99": late[min(len(late) - 1, math.ceil(0.99 * len(late)) - 1)],
@@ -304,6 +322,8 @@ def run_case(
         },
         "full_gcs": len(full),
         "longest_gc_ms": max(full, default=0.0) * 1e3,
+        "young_gcs": len(young),
+        "longest_young_gc_ms": max(young, default=0.0) * 1e3,
         "launch_s": start - launched,
         "samples": samples,
     }
@@ -311,34 +331,44 @@ def run_case(
 
 def sample_memory(
     samples: list[dict[str, Any]],
-    step_times: list[float],
+    step_times: "array.array[float]",
     gc_pauses: GcPauses,
     every: float,
     stop: threading.Event,
 ) -> None:
-    """Every ``every`` seconds from the first step, record memory and the collector."""
+    """Every ``every`` seconds from the first step, record memory and the collector.
+
+    Each sample reads only the steps and collections since the previous one, so the
+    sampler holds the GIL for well under a millisecond.
+    """
     while not step_times and not stop.wait(0.01):
         pass
     if not step_times:
         return
     start = step_times[0]
+    seen_steps = seen_full = 0
     for index in itertools.count(1):
         if stop.wait(max(0.0, start + index * every - std_time.perf_counter())):
             return
-        now = std_time.perf_counter()
-        times = [t for t in step_times if now - every <= t < now]
-        periods = [b - a for a, b in itertools.pairwise(times)]
-        full = [d for t, d in gc_pauses.full if now - every <= t < now]
+        steps = len(step_times)
+        new_steps = step_times[max(0, seen_steps - 1) : steps]
+        seen_steps = steps
+        full = gc_pauses.full[seen_full:]
+        seen_full += len(full)
         samples.append(
             {
-                "t": now - start,
+                "t": std_time.perf_counter() - start,
                 "rss_mb": resident_mb(),
                 "gc_count": gc.get_count(),
                 "frozen": gc.get_freeze_count(),
-                "full_gcs": len(gc_pauses.full),
-                "longest_gc_ms": max(full, default=0.0) * 1e3,
+                "full_gcs": seen_full,
+                "longest_gc_ms": max((d for _, d in full), default=0.0) * 1e3,
                 "max_late_ms": max(
-                    (max(0.0, p - 1.0 / RATE) * 1e3 for p in periods), default=0.0
+                    (
+                        max(0.0, b - a - 1.0 / RATE) * 1e3
+                        for a, b in itertools.pairwise(new_steps)
+                    ),
+                    default=0.0,
                 ),
             }
         )
@@ -351,8 +381,6 @@ def resident_mb() -> float:
             pages = int(statm.read().split()[1])
     except OSError:
         return math.nan
-    import os
-
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
@@ -375,9 +403,7 @@ def run_child(
     if memory:
         command.append("--memory")
     result = subprocess.run(command, capture_output=True, text=True, check=False)
-    lines = [
-        line for line in result.stdout.splitlines() if line.startswith("RESULT ")
-    ]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
     if result.returncode != 0 or not lines:
         raise RuntimeError(
             f"case {case!r} failed (exit code {result.returncode}):\n{result.stderr}"
@@ -406,9 +432,10 @@ def spread(values: list[float], form: str) -> str:
 def print_table(results: dict[str, list[dict[str, Any]]]) -> None:
     print(
         "| case | steps kept | lateness p50 ms | p99 ms | max ms "
-        "| torch runs/s | batch runs/s | full GCs | longest GC ms | launch s |"
+        "| torch runs/s | batch runs/s | full GCs | longest ms "
+        "| young GCs | longest ms | launch s |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for case, runs in results.items():
         rates = [
             spread([r["runs_per_s"].get(t, 0.0) for r in runs], "{:.1f}")
@@ -422,6 +449,8 @@ def print_table(results: dict[str, list[dict[str, Any]]]) -> None:
             f"| {rates[0]} | {rates[1]} "
             f"| {spread([r['full_gcs'] for r in runs], '{:.0f}')} "
             f"| {spread([r['longest_gc_ms'] for r in runs], '{:.1f}')} "
+            f"| {spread([r['young_gcs'] for r in runs], '{:.0f}')} "
+            f"| {spread([r['longest_young_gc_ms'] for r in runs], '{:.1f}')} "
             f"| {spread([r['launch_s'] for r in runs], '{:.1f}')} |"
         )
 
@@ -437,17 +466,19 @@ def print_ratios(results: dict[str, list[dict[str, Any]]]) -> None:
             for o, b in zip(ours, baseline, strict=True)
             if b["runs_per_s"][trainer] > 0
         ]
-        if ratios:
-            print(
-                f"{trainer} trainer runs/s, launch defaults / {BASELINE}: "
-                f"{spread(ratios, '{:.2f}x')} (target: at least 0.9x)"
-            )
+        shown = spread(ratios, "{:.2f}x") if ratios else "n/a (no run in the baseline)"
+        print(
+            f"{trainer} trainer runs/s, launch defaults / {BASELINE}: {shown} "
+            "(target: at least 0.9x)"
+        )
 
 
 def memory_main(args: argparse.Namespace) -> None:
     case = next(iter(CASES)) if args.case is None else args.case
-    print(f"memory over {args.seconds:g} s, case: {case}, Python trainer keeps "
-          f"{args.keep} rows\n")
+    print(
+        f"memory over {args.seconds:g} s, case: {case}, Python trainer keeps "
+        f"{args.keep} rows\n"
+    )
     result = run_child(case, args.seconds, args.training, args.keep, memory=True)
     print(
         "| s | RSS MiB | gc.get_count() | frozen | full GCs so far "
@@ -469,7 +500,9 @@ def memory_main(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 s per case, for CI")
+    parser.add_argument(
+        "--quick", action="store_true", help="three cases of 1 s, for CI"
+    )
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all cases")
     parser.add_argument("--training", choices=sorted(TRAINING_MODES), default="thread")
@@ -482,11 +515,6 @@ def main() -> None:
     if args.child is not None:
         child_main(args)
         return
-    sys.path.insert(0, str(Path(__file__).parent))
-    from _machine import describe_machine
-
-    import torch
-
     print(
         "machine: "
         + describe_machine(
@@ -497,7 +525,11 @@ def main() -> None:
     if args.memory:
         memory_main(args)
         return
-    cases = [args.case] if args.case else [*CASES, REFERENCE]
+    cases = [*CASES, REFERENCE]
+    if args.case is not None:
+        cases = [args.case]
+    elif args.quick:
+        cases = QUICK_CASES
     print(
         f"{args.seconds:g} s per case from the first step, {args.repeat} round(s), "
         "each case in a fresh process, cases taking turns\n"
@@ -514,6 +546,11 @@ def main() -> None:
     print_table(results)
     print()
     print_ratios(results)
+    if args.case is not None:
+        for run in results[args.case]:
+            print(
+                f"five latest steps, (s after the first step, ms late): {run['worst']}"
+            )
     sys.stdout.flush()
 
 

@@ -8,6 +8,7 @@ PREIMPORT (``1`` or ``0``). It prints, as JSON, the modules each thread other th
 the main one imported, as an import audit hook saw them.
 """
 
+import contextlib
 import json
 import sys
 import threading
@@ -17,8 +18,12 @@ import torch
 from torch import nn
 
 from pamiq_core import Environment, Interaction, LaunchConfig, launch
-from pamiq_core.torch import OptimizersSetup, TorchAgent, TorchTrainer
-from pamiq_core.torch import TorchTrainingModel
+from pamiq_core.torch import (
+    OptimizersSetup,
+    TorchAgent,
+    TorchTrainer,
+    TorchTrainingModel,
+)
 
 
 class Finished(Exception):
@@ -92,9 +97,11 @@ def main() -> None:
             imports.setdefault(thread.name, []).append(str(args[0]))
 
     agent = PolicyAgent()
-    model = TorchTrainingModel(nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)))
+    model = TorchTrainingModel(
+        nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+    )
     sys.addaudithook(audit)
-    try:
+    with contextlib.suppress(Finished):  # the trainer stops the system
         launch(
             Interaction(agent, Sensor()),
             {"policy": model},
@@ -104,8 +111,6 @@ def main() -> None:
                 states_dir=states_dir, web_api_address=None, preimport_torch=preimport
             ),
         )
-    except Finished:
-        pass
     print(json.dumps(imports))
 
 

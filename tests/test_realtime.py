@@ -74,9 +74,16 @@ class TestFrozenHeap:
         assert collected() is None
 
     def test_unfreezes_when_the_block_raises(self) -> None:
-        with pytest.raises(RuntimeError, match="boom"), frozen_heap():
-            assert gc.get_freeze_count() > 0
-            raise RuntimeError("boom")
+        frozen_inside: list[int] = []
+
+        def fail_inside() -> None:
+            with frozen_heap():
+                frozen_inside.append(gc.get_freeze_count())
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            fail_inside()
+        assert frozen_inside[0] > 0
         assert gc.get_freeze_count() == 0
 
     def test_leaves_a_heap_the_caller_froze_as_it_is(self) -> None:
@@ -231,5 +238,6 @@ class TestLaunch:
 
     @pytest.mark.parametrize("field", ["gc_freeze", "preimport_torch"])
     def test_a_flag_that_is_not_a_bool_is_refused(self, field: str) -> None:
+        wrong: dict[str, Any] = {field: 1}
         with pytest.raises(ValueError, match=f"{field} must be True or False, got 1"):
-            LaunchConfig(**{field: 1})
+            LaunchConfig(**wrong)
