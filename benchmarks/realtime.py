@@ -14,7 +14,8 @@ the cases take turns, so they share the machine's load. A case is counted over
   caught up: the adjustor starts the next period when the late one ends);
 - lateness: how much longer than 10 ms each period took (0 if not), p50/p99/max;
 - each trainer's runs per second over the same span;
-- full (oldest-generation) garbage collections in the main process, and the longest;
+- garbage collections in the main process, full (oldest generation) and young,
+  with the longest of each;
 - launch: seconds from ``launch()`` to the first step (what the measures cost there).
 
 Cases: launch's defaults (every measure); without each measure (``LaunchConfig``
@@ -27,10 +28,17 @@ the trainers run (the ``LaunchConfig`` setting; thread mode is what exists now).
 tenth of it, the process's resident memory, the collector's generation counts and
 frozen objects, the full collections so far and the agent's lateness: with a frozen
 heap, memory must stay flat while the trainers make garbage. ``--keep N`` makes the
-Python trainer keep its newest N rows in a deque, as a buffer of Python objects does.
+Python trainer keep its newest N rows in a deque, as a buffer of Python objects does
+(``--cyclic``: each row refers to itself, so an evicted row is cyclic garbage);
+``--gc-variant`` tries another treatment of such objects than launch's.
 
-Usage: python benchmarks/realtime.py [--quick] [--seconds S] [--repeat N]
-       [--training thread] [--memory [--keep N]]
+``--fifo`` runs the agent's thread (only it: it mostly sleeps) under ``SCHED_FIFO``,
+so that it gets a core as soon as it wakes: on a loaded machine, what lateness
+remains then comes from this process (the GIL, the collector), not from the others.
+
+Usage: python benchmarks/realtime.py [--quick] [--seconds S] [--repeat N] [--fifo]
+       [--training thread] [--memory [--keep N [--cyclic]] [--gc-variant V]]
+       [--case C]
 """
 
 import argparse
@@ -105,23 +113,27 @@ TRAINERS = ("torch", "batch")
 
 
 class GcPauses:
-    """Times every garbage collection of this process (``gc.callbacks``)."""
+    """Times every garbage collection of this process (``gc.callbacks``).
+
+    Wall time is what the agent waits; the CPU time of the collecting thread is
+    what the collection itself costs, without the time the machine gave to others.
+    """
 
     def __init__(self) -> None:
-        self.full: list[tuple[float, float]] = []
-        """(end, seconds) of each oldest-generation collection."""
+        self.full: list[tuple[float, float, float]] = []
+        """(end, wall seconds, CPU seconds) of each oldest-generation collection."""
         self.young: list[tuple[float, float]] = []
-        """(end, seconds) of each younger-generation collection."""
-        self._started = 0.0
+        """(end, wall seconds) of each younger-generation collection."""
+        self._started = (0.0, 0.0)
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
-        now = std_time.perf_counter()
+        now, cpu = std_time.perf_counter(), std_time.thread_time()
         if phase == "start":
-            self._started = now
+            self._started = (now, cpu)
         elif info["generation"] == 2:
-            self.full.append((now, now - self._started))
+            self.full.append((now, now - self._started[0], cpu - self._started[1]))
         else:
-            self.young.append((now, now - self._started))
+            self.young.append((now, now - self._started[0]))
 
 
 class Sensor(Environment[torch.Tensor, int]):
@@ -135,13 +147,46 @@ class Sensor(Environment[torch.Tensor, int]):
         pass
 
 
-class TimedAgent(TorchAgent[torch.Tensor, int]):
-    """Calls its policy every step and records when each step started."""
+GC_VARIANTS = ("refreeze", "threshold100")
+"""Other ways to treat objects created after launch, for ``--gc-variant``.
 
-    def __init__(self) -> None:
+Not what ``launch`` does (see benchmarks/README.md for why): ``refreeze`` freezes
+the survivors of every full collection again; ``threshold100`` raises the oldest
+generation's threshold from 10 to 100.
+"""
+
+
+def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
+    if phase == "stop" and info["generation"] == 2:
+        gc.freeze()
+
+
+class TimedAgent(TorchAgent[torch.Tensor, int]):
+    """Calls its policy every step and records when each step started.
+
+    At setup, in the inference thread once the system runs, it applies the options
+    that are not ``LaunchConfig`` fields: a real-time scheduling policy for its own
+    thread, and a garbage collection variant.
+    """
+
+    def __init__(self, fifo: bool, gc_variant: str | None) -> None:
         super().__init__()
         self.times = array.array("d")
         """When each step started (8 bytes each: the record adds little memory)."""
+        self.fifo = fifo
+        self.gc_variant = gc_variant
+
+    def setup(self) -> None:
+        super().setup()
+        if self.fifo:
+            # Only this thread, which mostly sleeps: it gets a core as soon as it
+            # wakes, so what remains of its lateness comes from this process.
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+        if self.gc_variant == "refreeze":
+            gc.callbacks.append(_freeze_survivors)
+        elif self.gc_variant == "threshold100":
+            young, middle, _ = gc.get_threshold()
+            gc.set_threshold(young, middle, 100)
 
     def on_inference_models_attached(self) -> None:
         self.policy: TorchInferenceModel[nn.Module] = self.get_torch_inference_model(
@@ -209,15 +254,18 @@ class BatchTrainer(Trainer):
     """Prepares a batch in Python: 3000 dicts with a list each, per run.
 
     Also links 50 parent/child pairs both ways per run (cyclic garbage, which
-    only the cyclic collector frees) and keeps the newest ``keep`` rows.
+    only the cyclic collector frees) and keeps the newest ``keep`` rows; with
+    ``cyclic``, each kept row refers to itself, so a row that leaves the deque is
+    garbage that only the cyclic collector frees.
     """
 
     ROWS = 3000
 
-    def __init__(self, keep: int) -> None:
+    def __init__(self, keep: int, cyclic: bool) -> None:
         super().__init__()
         self.run_times = RunTimes()
         self.kept: collections.deque[dict[str, Any]] = collections.deque(maxlen=keep)
+        self.cyclic = cyclic
         self.checksum = 0.0
 
     def train(self) -> None:
@@ -235,7 +283,11 @@ class BatchTrainer(Trainer):
             parent: dict[str, Any] = {"children": []}
             parent["children"].append({"parent": parent})
         if self.kept.maxlen:
-            self.kept.extend(rows[:: max(1, self.ROWS // 300)])
+            kept = rows[:: max(1, self.ROWS // 300)]
+            if self.cyclic:
+                for row in kept:
+                    row["self"] = row
+            self.kept.extend(kept)
         self.run_times.record()
 
     def save_state(self, path: Path) -> None:
@@ -243,11 +295,11 @@ class BatchTrainer(Trainer):
         self.run_times.save(path)
 
 
-def run_case(
-    changes: dict[str, Any], seconds: float, training: bool, keep: int, memory: bool
-) -> dict[str, Any]:
+def run_case(changes: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """Launch the system in this process and measure it (the child's work)."""
-    agent = TimedAgent()
+    seconds: float = args.seconds
+    training = args.child != REFERENCE
+    agent = TimedAgent(args.fifo, args.gc_variant)
     models: dict[str, Any] = {
         "policy": TorchTrainingModel(
             nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 8))
@@ -262,12 +314,15 @@ def run_case(
         models["mlp"] = TorchTrainingModel(
             nn.Sequential(*layers[:-1]), has_inference_model=False
         )
-        trainers = {"torch": TorchBusyTrainer(), "batch": BatchTrainer(keep)}
+        trainers = {
+            "torch": TorchBusyTrainer(),
+            "batch": BatchTrainer(args.keep, args.cyclic),
+        }
     gc_pauses = GcPauses()
     gc.callbacks.append(gc_pauses)
     samples: list[dict[str, Any]] = []
     stop_sampling = threading.Event()
-    if memory:
+    if args.memory:
         sampler = threading.Thread(
             target=sample_memory,
             args=(samples, agent.times, gc_pauses, seconds / 10, stop_sampling),
@@ -304,7 +359,7 @@ def run_case(
     late = sorted(
         max(0.0, b - a - 1.0 / RATE) * 1e3 for a, b in itertools.pairwise(times)
     )
-    full = [d for t, d in gc_pauses.full if start <= t < end]
+    full = [d for t, d, _ in gc_pauses.full if start <= t < end]
     young = [d for t, d in gc_pauses.young if start <= t < end]
     worst = sorted(
         ((b - a - 1.0 / RATE, a - start) for a, b in itertools.pairwise(times)),
@@ -346,7 +401,8 @@ def sample_memory(
     if not step_times:
         return
     start = step_times[0]
-    seen_steps = seen_full = 0
+    seen_steps = 0
+    seen_full = first_full = len(gc_pauses.full)  # not those of the launch
     for index in itertools.count(1):
         if stop.wait(max(0.0, start + index * every - std_time.perf_counter())):
             return
@@ -361,8 +417,9 @@ def sample_memory(
                 "rss_mb": resident_mb(),
                 "gc_count": gc.get_count(),
                 "frozen": gc.get_freeze_count(),
-                "full_gcs": seen_full,
-                "longest_gc_ms": max((d for _, d in full), default=0.0) * 1e3,
+                "full_gcs": seen_full - first_full,
+                "longest_gc_ms": max((d for _, d, _ in full), default=0.0) * 1e3,
+                "longest_gc_cpu_ms": max((c for _, _, c in full), default=0.0) * 1e3,
                 "max_late_ms": max(
                     (
                         max(0.0, b - a - 1.0 / RATE) * 1e3
@@ -384,24 +441,19 @@ def resident_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def run_child(
-    case: str, seconds: float, training_mode: str, keep: int, memory: bool
-) -> dict[str, Any]:
+def run_child(case: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one case in a fresh interpreter and return its measurements."""
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        case,
-        "--seconds",
-        str(seconds),
-        "--training",
-        training_mode,
-        "--keep",
-        str(keep),
-    ]
-    if memory:
+    command = [sys.executable, __file__, "--child", case]
+    command += ["--seconds", str(args.seconds), "--training", args.training]
+    command += ["--keep", str(args.keep)]
+    if args.cyclic:
+        command.append("--cyclic")
+    if args.memory:
         command.append("--memory")
+    if args.fifo:
+        command.append("--fifo")
+    if args.gc_variant is not None:
+        command += ["--gc-variant", args.gc_variant]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
     if result.returncode != 0 or not lines:
@@ -415,9 +467,7 @@ def child_main(args: argparse.Namespace) -> None:
     logging.disable(logging.WARNING)
     case: str = args.child
     changes = {**TRAINING_MODES[args.training], **CASES.get(case, {})}
-    result = run_case(
-        changes, args.seconds, case != REFERENCE, args.keep, bool(args.memory)
-    )
+    result = run_case(changes, args)
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -477,18 +527,20 @@ def memory_main(args: argparse.Namespace) -> None:
     case = next(iter(CASES)) if args.case is None else args.case
     print(
         f"memory over {args.seconds:g} s, case: {case}, Python trainer keeps "
-        f"{args.keep} rows\n"
+        f"{args.keep} {'cyclic ' if args.cyclic else ''}rows, gc variant: "
+        f"{args.gc_variant or 'none'}\n"
     )
-    result = run_child(case, args.seconds, args.training, args.keep, memory=True)
+    result = run_child(case, args)
     print(
         "| s | RSS MiB | gc.get_count() | frozen | full GCs so far "
-        "| longest GC ms | max lateness ms |"
+        "| longest GC ms | of it CPU ms | max lateness ms |"
     )
-    print("|---:|---:|---|---:|---:|---:|---:|")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|")
     for s in result["samples"]:
         print(
-            f"| {s['t']:.0f} | {s['rss_mb']:.1f} | {tuple(s['gc_count'])} "
+            f"| {s['t']:.1f} | {s['rss_mb']:.1f} | {tuple(s['gc_count'])} "
             f"| {s['frozen']} | {s['full_gcs']} | {s['longest_gc_ms']:.1f} "
+            f"| {s['longest_gc_cpu_ms']:.1f} "
             f"| {s['max_late_ms']:.1f} |"
         )
     print(
@@ -503,12 +555,38 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="three cases of 1 s, for CI"
     )
-    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--seconds", type=float, default=None, help="per case")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all cases")
-    parser.add_argument("--training", choices=sorted(TRAINING_MODES), default="thread")
-    parser.add_argument("--memory", action="store_true")
-    parser.add_argument("--keep", type=int, default=0)
-    parser.add_argument("--case", choices=[*CASES, REFERENCE], default=None)
+    parser.add_argument(
+        "--training",
+        choices=sorted(TRAINING_MODES),
+        default="thread",
+        help="where the trainers run (the LaunchConfig setting)",
+    )
+    parser.add_argument(
+        "--memory", action="store_true", help="memory and collector over time"
+    )
+    parser.add_argument(
+        "--keep", type=int, default=0, help="rows the Python trainer keeps alive"
+    )
+    parser.add_argument(
+        "--cyclic", action="store_true", help="kept rows refer to themselves"
+    )
+    parser.add_argument(
+        "--case", choices=[*CASES, REFERENCE], default=None, help="only this case"
+    )
+    parser.add_argument(
+        "--fifo",
+        action="store_true",
+        help="run the agent's thread under SCHED_FIFO (root or CAP_SYS_NICE), so "
+        "that the machine's other load does not delay it",
+    )
+    parser.add_argument(
+        "--gc-variant",
+        choices=GC_VARIANTS,
+        default=None,
+        help="another way to treat objects created after launch (not launch's)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.seconds = args.seconds or (1.0 if args.quick else 10.0)
@@ -521,7 +599,10 @@ def main() -> None:
             f"torch {torch.__version__} (default {torch.get_num_threads()} threads)"
         )
     )
-    print(f"agent at {RATE:g} Hz, training: {args.training}")
+    print(
+        f"agent at {RATE:g} Hz, training: {args.training}"
+        + (", agent thread under SCHED_FIFO" if args.fifo else "")
+    )
     if args.memory:
         memory_main(args)
         return
@@ -538,9 +619,7 @@ def main() -> None:
     for round_index in range(args.repeat):
         order = cases[round_index % len(cases) :] + cases[: round_index % len(cases)]
         for case in order:
-            results[case].append(
-                run_child(case, args.seconds, args.training, args.keep, False)
-            )
+            results[case].append(run_child(case, args))
     if args.repeat > 1:
         print("Each cell: lowest-highest over the rounds.\n")
     print_table(results)
