@@ -122,8 +122,11 @@ class GcPauses:
     def __init__(self) -> None:
         self.full: list[tuple[float, float, float]] = []
         """(end, wall seconds, CPU seconds) of each oldest-generation collection."""
-        self.young: list[tuple[float, float]] = []
-        """(end, wall seconds) of each younger-generation collection."""
+        self.young_ends = array.array("d")
+        """End of each younger-generation collection (arrays: dozens a second, so
+        that the record adds little memory in long runs)."""
+        self.young_seconds = array.array("d")
+        """Wall seconds of each, in the same order."""
         self._started = (0.0, 0.0)
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
@@ -133,7 +136,8 @@ class GcPauses:
         elif info["generation"] == 2:
             self.full.append((now, now - self._started[0], cpu - self._started[1]))
         else:
-            self.young.append((now, now - self._started[0]))
+            self.young_ends.append(now)
+            self.young_seconds.append(now - self._started[0])
 
 
 class Sensor(Environment[torch.Tensor, int]):
@@ -360,7 +364,11 @@ def run_case(changes: dict[str, Any], args: argparse.Namespace) -> dict[str, Any
         max(0.0, b - a - 1.0 / RATE) * 1e3 for a, b in itertools.pairwise(times)
     )
     full = [d for t, d, _ in gc_pauses.full if start <= t < end]
-    young = [d for t, d in gc_pauses.young if start <= t < end]
+    young = [
+        d
+        for t, d in zip(gc_pauses.young_ends, gc_pauses.young_seconds, strict=True)
+        if start <= t < end
+    ]
     worst = sorted(
         ((b - a - 1.0 / RATE, a - start) for a, b in itertools.pairwise(times)),
         reverse=True,

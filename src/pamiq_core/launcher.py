@@ -77,9 +77,9 @@ class LaunchConfig:
             new objects. False leaves the collector alone.
         preimport_torch: If torch is imported, import before the threads start
             what torch would import on first use in the training thread
-            (``torch._dynamo`` at the first optimizer: 1-2 s of import work that
-            stalls the agent). Costs that time at launch. False leaves the imports
-            to the first use.
+            (``torch._dynamo`` at the first optimizer: seconds of import work
+            whose full collections stall the agent). Costs that time at launch.
+            False leaves the imports to the first use.
     """
 
     states_dir: str | Path = Path("./states")

@@ -8,12 +8,13 @@ and what :func:`runtime_settings` does about each (``benchmarks/realtime.py``):
   default) before the agent may take it: the interval is lowered.
 - Torch's intra-op threads take every core: they leave one to the agent.
 - A full run of the cyclic garbage collector walks every tracked object in the
-  process, torch's few hundred thousand included, with the GIL held: 100-300 ms on a
-  small VM. The objects that exist at launch are moved out of its view
+  process, torch's few hundred thousand included, with the GIL held: 250-600 ms on
+  a 2-core VM. The objects that exist at launch are moved out of its view
   (:func:`gc.freeze`); it still runs for everything created afterwards.
-- Torch imports about 800 modules (``torch._dynamo`` and what it needs, 1.5-2 s of
-  work) the first time an optimizer is created, which a trainer does in the training
-  thread: they are imported at launch instead.
+- Torch imports about 800 modules (``torch._dynamo`` and what it needs, about 3 s
+  of CPU there) the first time an optimizer is created, which a trainer does in the
+  training thread, and the import's allocations set off full collections: they are
+  imported at launch instead.
 
 :func:`runtime_settings` applies the settings for as long as the system runs and puts
 the previous ones back afterwards. ``launch`` uses it with the values of its
@@ -25,10 +26,11 @@ import importlib
 import logging
 import os
 import sys
-import time
 from collections.abc import Generator
 from contextlib import ExitStack, contextmanager
 from typing import Literal
+
+from pamiq_core import time
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +45,8 @@ scheduler creation, forward, loss, backward, gradient clipping, optimizer and
 scheduler steps) under an import audit hook, torch 2.13: ``torch._dynamo`` (with
 sympy, torch._inductor and about 800 modules in all) when the first optimizer is
 created, because ``Optimizer.add_param_group`` is wrapped to disable dynamo, and the
-profiler's CUPTI monitor at the first backward. ``tests/test_realtime.py`` repeats the
-experiment, so a torch upgrade that adds one fails there.
+profiler's CUPTI monitor at the first backward. ``tests/test_realtime_torch.py``
+repeats the experiment, so a torch upgrade that adds one fails there.
 """
 
 
@@ -90,7 +92,7 @@ def import_lazy_torch_modules() -> list[str]:
     """
     if "torch" not in sys.modules:
         return []
-    start = time.perf_counter()
+    start = time.fixed_perf_counter()
     imported: list[str] = []
     modules_before = len(sys.modules)
     for name in LAZY_TORCH_MODULES:
@@ -103,10 +105,11 @@ def import_lazy_torch_modules() -> list[str]:
             continue
         imported.append(name)
     if imported:
+        seconds = time.fixed_perf_counter() - start
         logger.info(
             f"Imported {', '.join(imported)} ({len(sys.modules) - modules_before} "
-            f"modules) before starting, in {time.perf_counter() - start:.2f} s, so "
-            "the training thread does not import them while the agent runs."
+            f"modules) before starting, in {seconds:.2f} s, so that the training "
+            "thread does not import them while the agent runs."
         )
     return imported
 
@@ -132,12 +135,13 @@ def frozen_heap() -> Generator[None]:
         )
         yield
         return
-    start = time.perf_counter()
+    start = time.fixed_perf_counter()
     gc.collect()
     gc.freeze()
+    seconds = time.fixed_perf_counter() - start
     logger.info(
-        f"Froze {gc.get_freeze_count()} objects in {time.perf_counter() - start:.2f} s:"
-        " the garbage collector skips them while the system runs."
+        f"Collected garbage and froze the {gc.get_freeze_count()} objects left in "
+        f"{seconds:.2f} s: the garbage collector skips them while the system runs."
     )
     try:
         yield
