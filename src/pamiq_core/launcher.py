@@ -71,10 +71,11 @@ class LaunchConfig:
             leaves torch's setting alone.
         gc_freeze: Collect garbage once after setup, then hide the objects that
             exist from the cyclic garbage collector while the system runs
-            (``gc.freeze``; undone at the end). A full collection then walks only
-            what was created since launch, not torch's whole heap, which would
-            stall the agent for 100 ms or more. The collector keeps running for
-            new objects. False leaves the collector alone.
+            (``gc.freeze``; undone at the end by ``gc.unfreeze``, which also
+            unfreezes what was frozen before launch). A full collection then
+            walks only what was created since launch, not torch's whole heap,
+            which would stall the agent for 100 ms or more. The collector keeps
+            running for new objects. False leaves the collector alone.
         preimport_torch: If torch is imported, import before the threads start
             what torch would import on first use in the training thread
             (``torch._dynamo`` at the first optimizer: seconds of import work

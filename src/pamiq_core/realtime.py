@@ -124,17 +124,17 @@ def frozen_heap() -> Generator[None]:
     that becomes unreachable through a reference cycle waits for the unfreeze at the
     end of the block, when the collector sees it again.
 
-    If objects are frozen already (:func:`gc.get_freeze_count` is not zero), the
-    collector is left as it is: :func:`gc.unfreeze` could not tell the caller's
-    objects from these afterwards.
+    :func:`gc.unfreeze` cannot tell objects apart, so objects that were frozen
+    before the block are unfrozen with the others at its end (Python 3.12 itself
+    freezes a few hundred tuples at startup; an application may freeze its own
+    before forking).
     """
-    if gc.get_freeze_count():
+    frozen_before = gc.get_freeze_count()
+    if frozen_before:
         logger.info(
-            f"{gc.get_freeze_count()} objects were frozen before launch; the garbage "
-            "collector is left as it is."
+            f"{frozen_before} objects were frozen before launch; they will be "
+            "unfrozen with the others when the system stops."
         )
-        yield
-        return
     start = time.fixed_perf_counter()
     gc.collect()
     gc.freeze()
