@@ -104,6 +104,18 @@ class LaunchConfig:
         loggers: Where the scalars that components log go (TensorBoard, CSV,
             MLflow or your own; see :mod:`pamiq_core.tracking`). They are kept
             for the dashboard in any case.
+        gc_freeze: Collect garbage once after setup, then hide the objects that
+            exist from the cyclic garbage collector while the system runs
+            (``gc.freeze``; undone at the end by ``gc.unfreeze``, which also
+            unfreezes what was frozen before launch). A full collection then
+            walks only what was created since launch, not torch's whole heap,
+            which would stall the agent for 100 ms or more. The collector keeps
+            running for new objects. False leaves the collector alone.
+        preimport_torch: If torch is imported, import before the threads start
+            what torch would import on first use in the training thread
+            (``torch._dynamo`` at the first optimizer: seconds of import work
+            whose full collections stall the agent). Costs that time at launch.
+            False leaves the imports to the first use.
     """
 
     states_dir: str | Path = Path("./states")
@@ -128,6 +140,8 @@ class LaunchConfig:
     training: Literal["thread", "process"] = "thread"
     training_groups: Sequence[Sequence[str]] | None = None
     loggers: Sequence[TrackingLogger] = ()
+    gc_freeze: bool = True
+    preimport_torch: bool = True
 
     def __post_init__(self) -> None:
         """Check every value before anything starts.
@@ -168,6 +182,10 @@ class LaunchConfig:
                 f"got {threads!r}."
             )
         self._check_training()
+        for name in ("gc_freeze", "preimport_torch"):
+            flag = cast(object, getattr(self, name))  # checked as given
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name} must be True or False, got {flag!r}.")
         if self.web_api_address is not None:
             host, port = self.web_api_address
             port_value = cast(object, port)  # checked as given, whatever type
@@ -382,6 +400,8 @@ def _attach_training_side(system: _System, config: LaunchConfig) -> None:
             {
                 "switch_interval": config.switch_interval,
                 "torch_num_threads": config.torch_num_threads,
+                "gc_freeze": config.gc_freeze,
+                "preimport_torch": config.preimport_torch,
             },
             system.tracking,
         )
@@ -412,7 +432,13 @@ def _run(system: _System, config: LaunchConfig) -> None:
     assert training is not None
     _start_or_refuse(system, config)
     with (
-        runtime_settings(config.switch_interval, config.torch_num_threads),
+        runtime_settings(
+            config.switch_interval,
+            config.torch_num_threads,
+            gc_freeze=config.gc_freeze,
+            # in process mode the first optimizer runs in the training processes
+            preimport_torch=config.preimport_torch and config.training != "process",
+        ),
         shutdown_on_sigterm(system.control.shutdown),
     ):
         try:

@@ -60,6 +60,8 @@ class Payload:
     clock: time.ClockMirror
     switch_interval: float | None
     torch_num_threads: Any
+    gc_freeze: bool
+    preimport_torch: bool
     log_level: int
     generic_models: tuple[str, ...]
     """Models whose parameters travel pickled (no shared-memory path)."""
@@ -144,7 +146,12 @@ def main(control: Connection, data: Connection, shared: list[Any]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [_ForwardingHandler(sender)]
     root.setLevel(payload.log_level)
-    with runtime_settings(payload.switch_interval, payload.torch_num_threads):
+    with runtime_settings(
+        payload.switch_interval,
+        payload.torch_num_threads,
+        gc_freeze=payload.gc_freeze,
+        preimport_torch=payload.preimport_torch,
+    ):
         for name, index in payload.shared_models.items():
             payload.models.data[name]._publish_through(shared[index])  # type: ignore[attr-defined]
         _TrainingProcess(payload, control, data, sender).run()

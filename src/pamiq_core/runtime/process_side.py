@@ -190,8 +190,9 @@ class ProcessTrainingSide(TrainingSide):
             data_users: All data users (the agent's collectors are theirs).
             buffers: All buffers, by name.
             groups: ``LaunchConfig.training_groups``.
-            settings: ``switch_interval`` and ``torch_num_threads`` for the
-                training processes.
+            settings: ``switch_interval``, ``torch_num_threads``, ``gc_freeze``
+                and ``preimport_torch`` for the training processes (see
+                :func:`pamiq_core.realtime.runtime_settings`).
             tracking: The system's tracking; the trainers and buffers that move
                 to a process run their system hooks there, and what they log is
                 fed back to it.
@@ -332,6 +333,8 @@ class ProcessTrainingSide(TrainingSide):
             clock=time.get_global_time_controller().mirror(),
             switch_interval=self._settings.get("switch_interval"),
             torch_num_threads=self._settings.get("torch_num_threads"),
+            gc_freeze=bool(self._settings.get("gc_freeze", False)),
+            preimport_torch=bool(self._settings.get("preimport_torch", False)),
             log_level=logging.getLogger().getEffectiveLevel(),
             generic_models=tuple(
                 n
