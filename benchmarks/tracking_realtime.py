@@ -235,6 +235,7 @@ def main() -> None:
             random.shuffle(order)
             for case in order:
                 folder = Path(tmp) / f"{round_}-{CASES.index(case)}"
+                folder.mkdir()
                 results[case].append(run_segment(case, seconds, folder))
 
     print(

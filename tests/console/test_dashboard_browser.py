@@ -7,6 +7,7 @@ missing browser fails them.
 """
 
 import os
+import re
 import threading
 import time as std_time
 from collections.abc import Iterator
@@ -352,7 +353,9 @@ MARK_COLORS = {"pause": [0xD2, 0x99, 0x22], "resume": [0x3F, 0xB9, 0x50]}
 
 
 def latest_step(chart: dict[str, Any]) -> int:
-    return int(chart["latest"].rsplit(" ", 1)[1].replace(",", ""))
+    found = re.search(r"at step ([\d,]+)", chart["latest"])
+    assert found, chart
+    return int(found[1].replace(",", ""))
 
 
 def test_charts_logged_scalars_since_the_start_and_marks_a_pause(
@@ -395,6 +398,18 @@ def test_charts_logged_scalars_since_the_start_and_marks_a_pause(
     resumed = scalar_chart(page, "agent/observation")
     assert resumed["pixels"]["resume"] > 50, resumed
     assert page.text_content("#scalars-lost") == ""
+
+    # A save pauses and resumes the system at once: one save mark, no more pauses.
+    page.click("#save")
+    page.wait_for_function(
+        """() => document.querySelector('figure.scalar[data-series="agent/observation"]')
+            .dataset.marks === "pause,resume,save" """
+    )
+    saved = scalar_chart(page, "agent/observation")
+    assert saved["pixels"]["pause"] == pytest.approx(resumed["pixels"]["pause"], abs=20)
+    assert saved["pixels"]["resume"] == pytest.approx(
+        resumed["pixels"]["resume"], abs=20
+    )
 
 
 @pytest.fixture
