@@ -19,6 +19,10 @@ Measured in one run, on this machine:
    writer's throughput into each logger: a queue filled while the writer waits,
    then the time of one ``flush()``, best and worst of the rounds.
 
+What logging costs a real-time agent as a whole (a 100 Hz agent logging 1,000
+scalars a second, a trainer logging after every run, against the same system
+without logging) is measured by ``benchmarks/tracking_realtime.py``.
+
 Usage: python benchmarks/metrics.py [--quick]
 """
 

@@ -15,14 +15,20 @@ from pamiq_core.metrics import (
     MetricsSnapshot,
     RunStats,
     RunSummary,
+    ScalarEvent,
+    ScalarLatest,
+    ScalarSeries,
+    ScalarsSummary,
     StepPeriods,
     StepSummary,
     SyncStats,
     SyncSummary,
     SystemStats,
     SystemSummary,
+    TrackingCounters,
 )
 from pamiq_core.model import TrainingModel
+from pamiq_core.tracking import Tracker, log_scalar
 
 
 class TestStepPeriods:
@@ -298,10 +304,40 @@ class TestMetrics:
         snapshot = Metrics(trainers={"remote": RemoteTrainer()}).snapshot()
         assert snapshot["trainers"]["remote"]["runs"] == 7
 
+    def test_without_a_scalars_source_there_are_no_scalars(self) -> None:
+        assert Metrics().snapshot()["scalars"] is None
+
+    def test_scalars_come_from_the_tracking_and_continue_a_cursor(self) -> None:
+        with Tracker([]) as tracker:
+            metrics = Metrics(scalars=tracker.summary)
+            log_scalar("trainers/dqn/loss", 0.5, step=0)
+            tracker.flush()
+            first = metrics.snapshot()["scalars"]
+            assert first is not None
+            log_scalar("trainers/dqn/loss", 0.25, step=1)
+            tracker.flush()
+            newer = metrics.snapshot(scalars_since=first["cursor"])["scalars"]
+        assert newer is not None
+        assert first["groups"]["trainers/dqn"]["loss"]["values"] == [0.5]
+        assert newer["groups"]["trainers/dqn"]["loss"]["values"] == [0.25]
+        assert newer["stats"]["written"] == 2
+        with pytest.raises(ValueError, match="not a scalar history cursor"):
+            metrics.snapshot(scalars_since="yesterday")
+
     def test_the_snapshot_has_exactly_the_keys_its_types_declare(self) -> None:
-        snapshot = Metrics(
-            trainers={"t": RunStats()}, models={"m": SyncStats()}, buffers={"b": []}
-        ).snapshot()
+        with Tracker([]) as tracker:
+            log_scalar("agent/reward", 1.0, step=3)
+            tracker.record_event("pause")
+            tracker.flush()
+            snapshot = Metrics(
+                trainers={"t": RunStats()},
+                models={"m": SyncStats()},
+                buffers={"b": []},
+                scalars=tracker.summary,
+            ).snapshot()
+        scalars = snapshot["scalars"]
+        assert scalars is not None
+        reward = scalars["groups"]["agent"]["reward"]
         parts: list[tuple[Any, Any]] = [
             (snapshot, MetricsSnapshot),
             (snapshot["system"], SystemSummary),
@@ -309,6 +345,11 @@ class TestMetrics:
             (snapshot["trainers"]["t"], RunSummary),
             (snapshot["models"]["m"], SyncSummary),
             (snapshot["buffers"]["b"], BufferSummary),
+            (scalars, ScalarsSummary),
+            (scalars["stats"], TrackingCounters),
+            (scalars["events"][0], ScalarEvent),
+            (reward, ScalarSeries),
+            (reward["latest"], ScalarLatest),
         ]
         for value, declared in parts:
             assert list(value) == list(get_type_hints(declared)), declared.__name__

@@ -26,6 +26,10 @@ busier machine the trainer simply gets fewer steps per transition.
 ``--seed`` seeds the environment, the agent, the buffer and the network; the run
 is still not exactly reproducible, as syncs reach the agent whenever training
 runs finish. The web API is on at ``localhost:8391`` unless ``--no-web``.
+
+The agent logs each episode's return (and epsilon) when the episode ends, the
+trainer its loss after every run: the dashboard charts them, and
+``--tensorboard DIR`` and ``--csv FILE`` write them to files too.
 """
 
 import argparse
@@ -43,6 +47,7 @@ from pamiq_core.data.impls import DictRingBuffer
 from pamiq_core.gym import GymEnvironment
 from pamiq_core.torch import TorchTrainingModel
 
+from ..tracking_options import add_tracking_options, tracking_loggers
 from .agent import DQNAgent, Observation
 from .network import OBSERVATION_SIZE, QNetwork
 from .trainer import DQNTrainer
@@ -72,6 +77,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--states-dir", type=Path, default=Path("states/cartpole_dqn"))
     add("--port", type=int, default=8391, help="web API port")
     add("--no-web", action="store_true", help="run without the web API")
+    add_tracking_options(parser)
     return parser.parse_args(argv)
 
 
@@ -184,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
             states_dir=args.states_dir,
             max_uptime=args.seconds,
             web_api_address=web,
+            loggers=tracking_loggers(args),
         ),
     )
     if agent.steps > agent.steps_at_report:

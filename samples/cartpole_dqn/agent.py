@@ -119,6 +119,9 @@ class DQNAgent(
         now = time.time()
         if terminated or truncated:
             self.episodes.append((now - self.start_time, self.episode_return))
+            self.log_scalars(
+                {"episode_return": self.episode_return, "epsilon": self.epsilon}
+            )
         if now >= self.next_report:
             self.report()
             self.next_report += self.report_interval

@@ -64,6 +64,19 @@ class DQNTrainer(TorchTrainer):
         self.transitions = self.get_data_user("transitions")
 
     @override
+    def on_system_start(self) -> None:
+        self.log_hparams(
+            {
+                "batch_size": self.batch_size,
+                "steps_per_run": self.steps_per_run,
+                "learning_rate": self.learning_rate,
+                "gamma": self.gamma,
+                "target_refresh": self.target_refresh,
+                "target_tau": self.target_tau,
+            }
+        )
+
+    @override
     def create_optimizers(self) -> OptimizersSetup:
         return {"adam": torch.optim.Adam(self.q.model.parameters(), self.learning_rate)}
 
@@ -103,4 +116,5 @@ class DQNTrainer(TorchTrainer):
                 target.load_state_dict(q.state_dict())
                 self.target_refreshes += 1
         self.last_loss = loss.item()
+        self.log_scalar("loss", self.last_loss)  # of the run's last step
         self.training_runs += 1

@@ -3,12 +3,16 @@
 The agent pushes a simulated pendulum 50 times a second and predicts, each step,
 where the pendulum will be next. A small torch model trains in the background on
 the transitions the agent collects; after every training run its parameters are
-synced into the agent's copy, and the logged prediction error falls.
+synced into the agent's copy, and the logged prediction error falls. The agent
+logs its prediction error every step and the trainer its loss every run: the
+dashboard charts both, and ``--tensorboard DIR`` and ``--csv FILE`` write them to
+files too.
 
     make demo                                  # about 30 seconds
     python -m samples.demo --help              # the same, with every option
     make demo DEMO_ARGS="--seconds 120"        # longer
     make demo DEMO_ARGS="--resume latest"      # continue from the last saved state
+    make demo DEMO_ARGS="--tensorboard runs/demo --csv runs/demo.csv"
 
 While it runs, open http://localhost:8391/ or use ``pamiq-console``.
 """
@@ -27,6 +31,7 @@ from pamiq_core.state_persistence import (
 )
 from pamiq_core.torch import TorchTrainingModel
 
+from ..tracking_options import add_tracking_options, tracking_loggers
 from .agent import ExploringPredictor
 from .pendulum import Pendulum
 from .predictor import Predictor
@@ -52,6 +57,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--report-interval", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
+    add_tracking_options(parser)
     return parser.parse_args(argv)
 
 
@@ -94,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
             max_uptime=args.seconds * args.time_scale,
             web_api_address=web,
             time_scale=args.time_scale,
+            loggers=tracking_loggers(args),
         ),
     )
     agent.report()

@@ -68,6 +68,7 @@ class ExploringPredictor(TorchAgent[NDArray[np.float32], float]):
         if self.previous is not None:
             state, action, predicted = self.previous
             error = prediction_error(predicted, observation)
+            self.log_scalar("prediction_error", error)
             if len(self.first_errors) < 100:
                 self.first_errors.append(error)
             self.recent_errors.append(error)

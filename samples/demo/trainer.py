@@ -21,6 +21,7 @@ class DynamicsTrainer(TorchTrainer):
         )
         self.batch_size = batch_size
         self.steps_per_run = steps_per_run
+        self.learning_rate = 3e-3
         self.last_loss = float("nan")
         self.training_runs = 0
 
@@ -34,12 +35,27 @@ class DynamicsTrainer(TorchTrainer):
 
     @override
     def create_optimizers(self) -> OptimizersSetup:
-        return {"adam": torch.optim.Adam(self.predictor.model.parameters(), lr=3e-3)}
+        return {
+            "adam": torch.optim.Adam(
+                self.predictor.model.parameters(), lr=self.learning_rate
+            )
+        }
+
+    @override
+    def on_system_start(self) -> None:
+        self.log_hparams(
+            {
+                "batch_size": self.batch_size,
+                "steps_per_run": self.steps_per_run,
+                "learning_rate": self.learning_rate,
+            }
+        )
 
     @override
     def train(self) -> None:
         buffer = cast(DictRingBuffer[Any], self.transitions.buffer)
         model, optimizer = self.predictor.model, self.optimizers["adam"]
+        total = 0.0
         for _ in range(self.steps_per_run):
             batch = buffer.sample(self.batch_size)
             inputs = features(batch["state"], batch["action"])
@@ -51,4 +67,6 @@ class DynamicsTrainer(TorchTrainer):
             loss.backward()
             optimizer.step()
             self.last_loss = loss.item()
+            total += self.last_loss
+        self.log_scalar("loss", total / self.steps_per_run)  # at global_step
         self.training_runs += 1

@@ -355,6 +355,7 @@ def _build_system(
     metrics = Metrics(
         inference_steps=inference.step_periods,
         models={name: model.sync_stats for name, model in models.items()},
+        scalars=tracking.summary,
     )
     control = ControlThread(
         state_store,

@@ -134,6 +134,100 @@ class SystemSummary(TypedDict, closed=True):
     """The latest save that failed."""
 
 
+SCALARS_CURSOR_PATTERN = r"^[0-9a-f]{1,64}:[0-9]{1,20}$"
+"""What a ``ScalarsSummary.cursor`` looks like: the history's identity and revision."""
+
+
+class ScalarLatest(TypedDict, closed=True):
+    """The last value logged to a series, exactly (not averaged)."""
+
+    step: int
+    """Its step."""
+    value: float | None
+    """The value; None if it was not finite (NaN or infinite)."""
+    time: float
+    """When it was logged (Unix time)."""
+
+
+class ScalarSeries(TypedDict, closed=True):
+    """One logged series: its latest value and its points, oldest first.
+
+    The points are three parallel lists. Each point is the mean of ``stride``
+    consecutive values, at the step and time of the last of them: a series keeps
+    a bounded number of points, and when it is full, neighbours are merged
+    pairwise and the stride doubles.
+    """
+
+    latest: ScalarLatest
+    steps: list[int]
+    """The step of each point."""
+    values: list[float | None]
+    """The value of each point; None where it was not finite."""
+    times: list[float]
+    """When each point's last value was logged (Unix time)."""
+    stride: int
+    """Values per point (a power of two)."""
+    partial: bool
+    """Whether the last point is still filling (the mean of fewer values than
+    stride); the next answer that carries this series replaces it."""
+
+
+class ScalarEvent(TypedDict, closed=True):
+    """Something the system did, marked on the charts."""
+
+    time: float
+    """When it happened (Unix time)."""
+    kind: str
+    """What happened: start, pause, resume, save or stop."""
+    detail: str | None
+    """More about it: the path of a saved snapshot."""
+
+
+class ScalarHistorySummary(TypedDict, closed=True):
+    """What ``ScalarHistory.summary`` returns: :class:`ScalarsSummary` less ``stats``."""
+
+    cursor: str
+    since: str | None
+    groups: dict[str, dict[str, ScalarSeries]]
+    events: list[ScalarEvent]
+
+
+class TrackingCounters(TypedDict, closed=True):
+    """What the tracking writer has done since the start."""
+
+    written: int
+    """Records handed to the loggers."""
+    queued: int
+    """Records waiting for the writer."""
+    dropped: int
+    """Records dropped because the queue was full."""
+    logger_failures: dict[str, int]
+    """Failed calls per logger."""
+
+
+class ScalarsSummary(TypedDict, closed=True):
+    """The scalars logged with ``log_scalar`` since the system started.
+
+    Each series keeps a bounded, downsampled history (see ``ScalarSeries``).
+    Without ``scalars_since`` the answer holds everything; with the ``cursor`` of
+    a previous answer, only what changed after it (``since`` says which).
+    """
+
+    cursor: str
+    """Pass it as ``scalars_since`` to get only what changes after this answer."""
+    since: str | None
+    """The cursor this answer continues; None: the answer holds the whole history
+    (no cursor given, or one of another system)."""
+    groups: dict[str, dict[str, ScalarSeries]]
+    """Series by component (``trainers/dqn``, ``agent``, ...), then by the name the
+    component logged. An answer that continues a cursor holds only the series that
+    changed after it, each with only its newer points (the first of them may take
+    the place of a partial point)."""
+    events: list[ScalarEvent]
+    """The system's events, oldest first (after the cursor, if one was given)."""
+    stats: TrackingCounters
+
+
 class MetricsSnapshot(TypedDict, closed=True):
     """What the running system measures (``GET /api/metrics``).
 
@@ -150,6 +244,8 @@ class MetricsSnapshot(TypedDict, closed=True):
     """Syncs and versions per model."""
     buffers: dict[str, BufferSummary]
     """Fill per buffer."""
+    scalars: ScalarsSummary | None
+    """What the components logged (``log_scalar``); None where nothing keeps it."""
 
 
 SummaryT_co = TypeVar("SummaryT_co", covariant=True)
@@ -411,8 +507,9 @@ class Metrics:
 
     The launcher fills the fields with the measurements the parts own (the
     threads' step periods, run stats and system stats, each model's sync stats,
-    the buffers) and the control thread's status; :meth:`snapshot` asks each for
-    its ``summary()``, so any object with that method can stand in for a part.
+    the buffers), the control thread's status and the tracking's history of
+    logged scalars; :meth:`snapshot` asks each for its ``summary()``, so any
+    object with that method can stand in for a part.
     """
 
     inference_steps: Summarized[StepSummary] = field(default_factory=StepPeriods)
@@ -427,12 +524,23 @@ class Metrics:
     system: Summarized[SystemSummary] = field(default_factory=SystemStats)
     status: Callable[[], StatusLike] | None = None
     """Tells the current system status; None reports it as unknown."""
+    scalars: Callable[[str | None], ScalarsSummary] | None = None
+    """The logged scalars' history, given the cursor of a previous answer or None
+    (``SystemTracking.summary``); None reports no scalars."""
 
-    def snapshot(self) -> MetricsSnapshot:
+    def snapshot(self, scalars_since: str | None = None) -> MetricsSnapshot:
         """All measurements as plain JSON-ready values.
 
         Safe to call from any thread while the writers keep recording.
+
+        Args:
+            scalars_since: The ``cursor`` of the scalars of a previous snapshot:
+                the scalars then hold only what changed after it. None: all.
+
+        Raises:
+            ValueError: If ``scalars_since`` is not a cursor.
         """
+        scalars = None if self.scalars is None else self.scalars(scalars_since)
         status = None if self.status is None else self.status()
         return {
             "time": time.fixed_time(),
@@ -445,4 +553,5 @@ class Metrics:
             "trainers": {n: s.summary() for n, s in list(self.trainers.items())},
             "models": {n: s.summary() for n, s in list(self.models.items())},
             "buffers": {n: buffer_summary(b) for n, b in list(self.buffers.items())},
+            "scalars": scalars,
         }

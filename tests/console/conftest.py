@@ -31,6 +31,7 @@ from pamiq_core.console.web_api import TOKEN_ENV_VAR, CommandRequest
 from pamiq_core.metrics import Metrics, RunStats, StepPeriods, SyncStats, SystemStats
 from pamiq_core.thread import ThreadController, ThreadStatus, ThreadStatusesMonitor
 from pamiq_core.thread.thread_types import ThreadTypes
+from pamiq_core.tracking import ScalarRecord, Tracker
 
 
 def free_port() -> int:
@@ -51,8 +52,25 @@ class Buffer:
         return self.size
 
 
+def sample_scalars() -> Tracker:
+    """A tracker (never started) whose history holds a trainer's loss over 30
+    runs, an agent's reward over 10 steps and a pause, as the system marks it."""
+    tracker = Tracker([])
+    tracker.history.set_namespaces(["trainers/trainer", "agent"])
+    tracker.history.add(
+        ScalarRecord("trainers/trainer/loss", 1.0 / (run + 1), run, 1.7e9 + run)
+        for run in range(30)
+    )
+    tracker.history.record_event("pause", wall_time=1.7e9 + 30)
+    tracker.history.add(
+        ScalarRecord("agent/reward", float(step), step, 1.7e9 + 31 + step)
+        for step in range(10)
+    )
+    return tracker
+
+
 def sample_metrics() -> Metrics:
-    """Metrics with some of everything recorded, a failed save included."""
+    """Metrics with some of everything recorded, a failed save and scalars included."""
     steps = StepPeriods()
     for step in range(50):
         steps.tick(step * 0.01)
@@ -74,6 +92,7 @@ def sample_metrics() -> Metrics:
         models={"model": model, "critic": critic},
         buffers={"buffer": Buffer(30, 100)},
         system=system,
+        scalars=sample_scalars().summary,
     )
 
 

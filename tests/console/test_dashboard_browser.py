@@ -7,6 +7,7 @@ missing browser fails them.
 """
 
 import os
+import re
 import threading
 import time as std_time
 from collections.abc import Iterator
@@ -108,6 +109,7 @@ class Stepper(Agent[int, int]):
     def step(self, observation: int) -> int:
         self.steps += 1
         self.collector.collect(observation)
+        self.log_scalar("observation", observation % 50)  # a saw tooth
         return self.model(observation)
 
 
@@ -123,6 +125,7 @@ class Learner(Trainer):
     def train(self) -> None:
         self.model.offset += 1
         std_time.sleep(0.003)
+        self.log_scalar("loss", 1.0 / (self.global_step + 1))
 
 
 @dataclass
@@ -307,6 +310,105 @@ def test_shows_the_live_system_and_pauses_and_resumes_it(
     assert metrics is not None
     assert metrics["system"]["last_save"]["path"] == page.text_content(
         "#last-save-path"
+    )
+
+
+def scalar_chart(page: Page, series: str) -> dict[str, Any]:
+    """What the chart of ``series`` shows: points, latest step, marks, pixels."""
+    return page.eval_on_selector(
+        f'figure.scalar[data-series="{series}"]',
+        """(figure, marks) => {
+            // Read a copy: repeated reads of the page's own canvas make Chromium
+            // warn (willReadFrequently), and the page reads none.
+            const canvas = figure.querySelector("canvas");
+            const copy = document.createElement("canvas");
+            copy.width = canvas.width;
+            copy.height = canvas.height;
+            const context = copy.getContext("2d", {willReadFrequently: true});
+            context.drawImage(canvas, 0, 0);
+            const data = context.getImageData(0, 0, copy.width, copy.height).data;
+            const colored = {};
+            for (const [kind, rgb] of Object.entries(marks)) {
+                let count = 0;
+                for (let i = 0; i < data.length; i += 4) {
+                    if (data[i] === rgb[0] && data[i + 1] === rgb[1]
+                        && data[i + 2] === rgb[2]) count++;
+                }
+                colored[kind] = count;
+            }
+            return {
+                group: figure.closest(".scalar-group").dataset.group,
+                points: Number(figure.dataset.points),
+                marks: figure.dataset.marks ? figure.dataset.marks.split(",") : [],
+                latest: figure.querySelector(".latest").textContent,
+                pixels: colored,
+            };
+        }""",
+        MARK_COLORS,
+    )
+
+
+MARK_COLORS = {"pause": [0xD2, 0x99, 0x22], "resume": [0x3F, 0xB9, 0x50]}
+"""The colours the page draws pause and resume marks in."""
+
+
+def latest_step(chart: dict[str, Any]) -> int:
+    found = re.search(r"at step ([\d,]+)", chart["latest"])
+    assert found, chart
+    return int(found[1].replace(",", ""))
+
+
+def test_charts_logged_scalars_since_the_start_and_marks_a_pause(
+    running: Running, page: Page
+) -> None:
+    eventually(lambda: running.agent.steps > 100)  # logged before the page opens
+    page.goto(running.url)
+    page.wait_for_selector('figure.scalar[data-series="agent/observation"]')
+    next_update(page)
+    first = scalar_chart(page, "agent/observation")
+    assert first["group"] == "agent"
+    assert first["points"] >= 100  # the history since the start, not since opening
+    assert latest_step(first) >= 100
+    assert painted_pixels(page, 'figure.scalar[data-series="agent/observation"] canvas')
+    page.wait_for_selector('figure.scalar[data-series="trainers/learner/loss"]')
+    assert scalar_chart(page, "trainers/learner/loss")["group"] == "trainers/learner"
+
+    next_update(page)
+    next_update(page)
+    grown = scalar_chart(page, "agent/observation")
+    assert latest_step(grown) > latest_step(first)
+
+    page.click("#pause")
+    eventually(lambda: running.client.get_status() is SystemStatus.PAUSED)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("figure.scalar")]
+            .every(f => (f.dataset.marks || "").split(",").includes("pause"))"""
+    )
+    for series in ("agent/observation", "trainers/learner/loss"):
+        paused = scalar_chart(page, series)
+        assert paused["marks"] == ["pause"], paused
+        assert paused["pixels"]["pause"] > 50, paused  # a line the plot's height
+
+    page.click("#resume")
+    eventually(lambda: running.client.get_status() is SystemStatus.ACTIVE)
+    page.wait_for_function(
+        """() => document.querySelector('figure.scalar[data-series="agent/observation"]')
+            .dataset.marks === "pause,resume" """
+    )
+    resumed = scalar_chart(page, "agent/observation")
+    assert resumed["pixels"]["resume"] > 50, resumed
+    assert page.text_content("#scalars-lost") == ""
+
+    # A save pauses and resumes the system at once: one save mark, no more pauses.
+    page.click("#save")
+    page.wait_for_function(
+        """() => document.querySelector('figure.scalar[data-series="agent/observation"]')
+            .dataset.marks === "pause,resume,save" """
+    )
+    saved = scalar_chart(page, "agent/observation")
+    assert saved["pixels"]["pause"] == pytest.approx(resumed["pixels"]["pause"], abs=20)
+    assert saved["pixels"]["resume"] == pytest.approx(
+        resumed["pixels"]["resume"], abs=20
     )
 
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from pamiq_core.console import WebApiServer
 from pamiq_core.console._openapi_build import REGENERATE, document_path, render
+from pamiq_core.metrics import SCALARS_CURSOR_PATTERN
 
 from .conftest import ControlStandIn, MakeServer, app_client
 from .openapi_check import answer_validator, schema_validator
@@ -91,6 +92,28 @@ class TestRealAnswersMatchTheirDescription:
     def test_reads(self, client: httpx.Client, document: dict[str, Any]) -> None:
         for path in ("/api/status", "/api/metrics"):
             self.check(document, client.get(path), path)
+
+    def test_scalars_since_a_cursor_and_a_malformed_cursor(
+        self, client: httpx.Client, document: dict[str, Any]
+    ) -> None:
+        full = client.get("/api/metrics").json()
+        assert full["scalars"]["groups"], "the sample metrics hold logged scalars"
+        cursor = full["scalars"]["cursor"]
+        newer = client.get("/api/metrics", params={"scalars_since": cursor})
+        self.check(document, newer, "/api/metrics")
+        malformed = client.get("/api/metrics", params={"scalars_since": "x"})
+        assert malformed.status_code == 400
+        self.check(document, malformed, "/api/metrics")
+
+
+def test_the_cursor_parameter_is_described_with_its_pattern(
+    document: dict[str, Any],
+) -> None:
+    (parameter,) = document["paths"]["/api/metrics"]["get"]["parameters"]
+    assert parameter["name"] == "scalars_since"
+    assert parameter["in"] == "query"
+    assert not parameter["required"]
+    assert parameter["schema"]["pattern"] == SCALARS_CURSOR_PATTERN
 
     def test_commands(
         self,

@@ -69,6 +69,42 @@ SNAPSHOT: dict[str, Any] = {
         },
     },
     "buffers": {"episodes": {"size": 800, "capacity": 1000}},
+    "scalars": {
+        "cursor": "ab:12",
+        "since": None,
+        "groups": {
+            "trainers/policy": {
+                "loss": {
+                    "latest": {"step": 1519, "value": 0.0123456789, "time": 1_000_099},
+                    "steps": [1519],
+                    "values": [0.0123456789],
+                    "times": [1_000_099],
+                    "stride": 1,
+                    "partial": False,
+                }
+            },
+            "agent": {
+                "episode_return": {
+                    "latest": {"step": 1234500, "value": 187.0, "time": 1_000_040},
+                    "steps": [1234500],
+                    "values": [187.0],
+                    "times": [1_000_040],
+                    "stride": 1,
+                    "partial": False,
+                },
+                "diverged": {
+                    "latest": {"step": 7, "value": None, "time": 1_000_000},
+                    "steps": [7],
+                    "values": [None],
+                    "times": [1_000_000],
+                    "stride": 1,
+                    "partial": False,
+                },
+            },
+        },
+        "events": [],
+        "stats": {"written": 3, "queued": 0, "dropped": 0, "logger_failures": {}},
+    },
 }
 
 EXPECTED = """\
@@ -89,7 +125,12 @@ policy  1,521        1,522         1,520       2    42.0 us
 critic      0           15             -       -          -
 
 buffer    size  capacity  fill
-episodes   800     1,000   80%"""
+episodes   800     1,000   80%
+
+scalar                     step     latest      logged
+trainers/policy/loss      1,519  0.0123457      1s ago
+agent/episode_return  1,234,500        187  1m 00s ago
+agent/diverged                7          -  1m 40s ago"""
 
 
 def test_renders_a_snapshot_as_tables() -> None:
@@ -114,6 +155,29 @@ def test_empty_sections_say_none() -> None:
     assert "uptime        1h 03m 20s real, 1h 02m 03s pamiq time" in lines
 
 
+def test_scalars_say_when_none_were_logged_and_what_was_lost() -> None:
+    scalars = {
+        **SNAPSHOT["scalars"],
+        "groups": {},
+        "stats": {
+            "written": 0,
+            "queued": 0,
+            "dropped": 1200,
+            "logger_failures": {"csv": 0, "mlflow": 3},
+        },
+    }
+    lines = format_metrics({**SNAPSHOT, "scalars": scalars}, "h:1").splitlines()
+    assert lines[-2:] == [
+        "scalars: none logged",
+        "1,200 values dropped (queue full), failed logger calls: mlflow 3",
+    ]
+
+
+def test_a_system_that_keeps_no_scalars_shows_no_scalar_section() -> None:
+    text = format_metrics({**SNAPSHOT, "scalars": None}, "h:1")
+    assert "scalar" not in text
+
+
 def test_a_snapshot_without_measurements_still_renders() -> None:
     lines = format_metrics({}, "h:1").splitlines()
     assert lines[1] == "status        unknown"
@@ -127,6 +191,8 @@ def test_renders_a_real_snapshot() -> None:
     assert "failed saves  1, the latest" in text
     assert "(/states/two.state)" in text
     assert "critic      0           15             -       -          -" in text
+    assert "trainers/trainer/loss" in text
+    assert text.splitlines()[-1].split()[:3] == ["agent/reward", "9", "9"]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import queue
 import re
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from typing import Any
@@ -27,7 +28,13 @@ from pamiq_core.console.web_api import (
     CommandRequest,
 )
 
-from .conftest import ControlStandIn, FakeSystem, MakeServer, app_client
+from .conftest import (
+    ControlStandIn,
+    FakeSystem,
+    MakeServer,
+    app_client,
+    sample_scalars,
+)
 
 COMMAND_PATHS = {
     "/api/pause": ControlCommands.PAUSE,
@@ -358,6 +365,49 @@ class TestMetrics:
         server = make_server(metrics=lambda: {"x": float("nan")})
         with app_client(server) as client:
             assert client.get("/api/metrics").status_code == 500
+
+    def test_serves_the_logged_scalars_grouped_by_component(
+        self, client: httpx.Client
+    ) -> None:
+        scalars = client.get("/api/metrics").json()["scalars"]
+        assert scalars["since"] is None
+        assert set(scalars["groups"]) == {"trainers/trainer", "agent"}
+        loss = scalars["groups"]["trainers/trainer"]["loss"]
+        assert loss["steps"] == list(range(30))
+        assert loss["latest"] == {"step": 29, "value": 1 / 30, "time": 1.7e9 + 29}
+        assert [e["kind"] for e in scalars["events"]] == ["pause"]
+
+    def test_with_a_cursor_only_what_changed_after_it_is_sent(
+        self, system: FakeSystem, client: httpx.Client
+    ) -> None:
+        cursor = client.get("/api/metrics").json()["scalars"]["cursor"]
+        unchanged = client.get("/api/metrics", params={"scalars_since": cursor})
+        assert unchanged.json()["scalars"]["groups"] == {}
+        assert unchanged.json()["scalars"]["since"] == cursor
+        tracker = sample_scalars()  # another history: its cursor is foreign here
+        foreign = tracker.summary()["cursor"]
+        full = client.get("/api/metrics", params={"scalars_since": foreign}).json()
+        assert full["scalars"]["since"] is None
+        assert len(full["scalars"]["groups"]["agent"]["reward"]["steps"]) == 10
+
+    def test_a_malformed_cursor_is_400_with_the_reason(
+        self, client: httpx.Client
+    ) -> None:
+        response = client.get("/api/metrics", params={"scalars_since": "latest"})
+        assert response.status_code == 400
+        assert "'latest' is not a scalar history cursor" in response.json()["error"]
+
+    def test_a_source_without_cursors_answers_everything(
+        self, system: FakeSystem, make_server: MakeServer
+    ) -> None:
+        def snapshot() -> Mapping[str, Any]:  # takes no cursor
+            return system.metrics.snapshot()
+
+        server = make_server(metrics=snapshot)
+        with app_client(server) as client:
+            answer = client.get("/api/metrics", params={"scalars_since": "x:1"})
+        assert answer.status_code == 200
+        assert answer.json()["scalars"]["since"] is None
 
     def test_without_metrics_the_path_is_unknown(self, make_server: MakeServer) -> None:
         with app_client(make_server(metrics=None)) as client:

@@ -1,9 +1,14 @@
 """The README's demo: it learns, saves, and resumes (a short run of each)."""
 
+import csv
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from pamiq_core.state_persistence import find_latest_state
 
@@ -52,9 +57,60 @@ def test_the_prediction_error_falls_as_syncs_arrive(tmp_path: Path) -> None:
 
 
 def test_resume_continues_where_it_stopped(tmp_path: Path) -> None:
-    first = run_demo("--seconds", "4", "--states-dir", str(tmp_path))
+    states, scalars = str(tmp_path / "states"), str(tmp_path / "scalars.csv")
+    first = run_demo("--seconds", "4", "--states-dir", states, "--csv", scalars)
+    logged_first = csv_series(tmp_path / "scalars.csv")["agent/prediction_error"]
     resumed = run_demo(
-        "--seconds", "3", "--states-dir", str(tmp_path), "--resume", "latest"
+        "--seconds", "3", "--states-dir", states, "--resume", "latest", "--csv", scalars
     )
     assert resumed[0][0] > first[-1][0]  # the step count goes on
     assert resumed[0][2] == first[-1][2]  # same untrained baseline, restored
+    # The logged curve goes on in the same file: no step twice, none back to 0.
+    logged = csv_series(tmp_path / "scalars.csv")["agent/prediction_error"]
+    steps = [step for step, _ in logged]
+    assert len(logged) > len(logged_first)
+    assert steps == sorted(set(steps))
+
+
+def csv_series(path: Path) -> dict[str, list[tuple[int, float]]]:
+    """``name -> [(step, value), ...]`` of a CSVLogger's file, in file order."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    with path.open(newline="") as file:
+        for row in csv.DictReader(file):
+            series.setdefault(row["name"], []).append(
+                (int(row["step"]), float(row["value"]))
+            )
+    return series
+
+
+def test_logs_its_prediction_error_and_loss_to_csv_and_tensorboard(
+    tmp_path: Path,
+) -> None:
+    run_demo(
+        "--seconds",
+        "8",
+        "--states-dir",
+        str(tmp_path / "states"),
+        "--csv",
+        str(tmp_path / "scalars.csv"),
+        "--tensorboard",
+        str(tmp_path / "runs"),
+    )
+    logged = csv_series(tmp_path / "scalars.csv")
+    assert set(logged) == {"agent/prediction_error", "trainers/dynamics/loss"}
+    errors, losses = logged["agent/prediction_error"], logged["trainers/dynamics/loss"]
+    assert len(errors) > 100  # one per step after the first
+    assert [step for step, _ in errors] == sorted({step for step, _ in errors})
+    assert [step for step, _ in losses] == list(range(len(losses)))  # global_step
+    assert all(value > 0 for _, value in errors + losses)
+
+    events = EventAccumulator(str(tmp_path / "runs"), size_guidance={"scalars": 0})
+    events.Reload()
+    for name, points in logged.items():
+        read = [(e.step, e.value) for e in events.Scalars(name)]
+        assert [step for step, _ in read] == [step for step, _ in points], name
+        assert [value for _, value in read] == pytest.approx(
+            [value for _, value in points], rel=1e-6
+        )  # float32 in the event file
+    hparams = json.loads((tmp_path / "scalars.hparams.json").read_text())
+    assert hparams["trainers/dynamics/batch_size"] == 128

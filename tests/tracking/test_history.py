@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from pamiq_core.metrics import ScalarSeries
 from pamiq_core.tracking import ScalarHistory, ScalarRecord
 
 
@@ -89,7 +90,8 @@ def test_summary_groups_series_by_component_namespace() -> None:
     assert set(groups["agent/explorer"]) == {"epsilon"}
     assert set(groups["world"]) == {"temperature"}
     assert set(groups[""]) == {"plain"}
-    assert groups["agent"]["reward"]["points"] == [[7, 1.0, 11.0]]
+    reward = groups["agent"]["reward"]
+    assert (reward["steps"], reward["values"], reward["times"]) == ([7], [1.0], [11.0])
 
 
 def test_summary_is_strict_json_even_with_nan_and_infinity() -> None:
@@ -98,11 +100,8 @@ def test_summary_is_strict_json_even_with_nan_and_infinity() -> None:
     history.record_event("pause")
     summary = history.summary()
     text = json.dumps(summary, allow_nan=False)
-    assert json.loads(text)["groups"][""]["x"]["points"] == [
-        [0, None, 1000.0],
-        [1, None, 1001.0],
-        [2, 1.0, 1002.0],
-    ]
+    assert json.loads(text)["groups"][""]["x"]["values"] == [None, None, 1.0]
+    assert json.loads(text)["groups"][""]["x"]["latest"]["value"] == 1.0
 
 
 def test_events_are_kept_with_their_time_newest_last_and_bounded() -> None:
@@ -111,7 +110,7 @@ def test_events_are_kept_with_their_time_newest_last_and_bounded() -> None:
     history.record_event("resume", wall_time=2.0)
     history.record_event("save", "states/2026.state", wall_time=3.0)
     assert history.summary()["events"] == [
-        {"time": 2.0, "kind": "resume"},
+        {"time": 2.0, "kind": "resume", "detail": None},
         {"time": 3.0, "kind": "save", "detail": "states/2026.state"},
     ]
 
@@ -124,10 +123,10 @@ def test_reading_while_the_writer_adds_sees_consistent_series() -> None:
     def read() -> None:
         while not stop.is_set():
             for series in history.summary()["groups"].get("", {}).values():
-                points = series["points"]
-                steps = [p[0] for p in points]
-                if steps != sorted(steps) or len(points) > 17:
-                    problems.append(f"inconsistent series: {points}")
+                steps = series["steps"]
+                lengths = {len(series[k]) for k in ("steps", "values", "times")}
+                if steps != sorted(steps) or len(steps) > 17 or len(lengths) != 1:
+                    problems.append(f"inconsistent series: {series}")
 
     readers = [threading.Thread(target=read) for _ in range(3)]
     for reader in readers:
@@ -140,3 +139,78 @@ def test_reading_while_the_writer_adds_sees_consistent_series() -> None:
         reader.join()
     assert problems == []
     assert history.latest("x") == (14_999, 1.0, 1049.0)
+
+
+def series_points(series: ScalarSeries) -> list[tuple[int, float | None]]:
+    return list(zip(series["steps"], series["values"], strict=True))
+
+
+class TestSummariesSinceACursor:
+    """A poller gets each point about once: only what changed after its cursor."""
+
+    def test_without_a_cursor_the_summary_holds_everything(self) -> None:
+        history = ScalarHistory(max_points=8)
+        history.add(records("x", [1.0, 2.0]))
+        summary = history.summary()
+        assert summary["since"] is None
+        assert series_points(summary["groups"][""]["x"]) == [(0, 1.0), (1, 2.0)]
+
+    def test_only_new_points_of_changed_series_and_new_events_follow(self) -> None:
+        history = ScalarHistory(max_points=8)
+        history.add(records("x", [1.0, 2.0]) + records("y", [5.0]))
+        history.record_event("pause", wall_time=1.0)
+        first = history.summary()
+        history.add(records("x", [3.0], first_step=2))
+        history.record_event("resume", wall_time=2.0)
+        second = history.summary(first["cursor"])
+        assert second["since"] == first["cursor"]
+        assert set(second["groups"][""]) == {"x"}  # y did not change
+        assert series_points(second["groups"][""]["x"]) == [(2, 3.0)]
+        assert [e["kind"] for e in second["events"]] == ["resume"]
+        third = history.summary(second["cursor"])
+        assert third["groups"] == {}
+        assert third["events"] == []
+        assert third["cursor"] == second["cursor"]
+
+    def test_a_partial_point_is_sent_again_until_it_is_complete(self) -> None:
+        history = ScalarHistory(max_points=4)
+        history.add(records("x", [0.0, 1.0, 2.0, 3.0]))  # full: merged to stride 2
+        history.add(records("x", [10.0], first_step=4))
+        first = history.summary()["groups"][""]["x"]
+        assert first["stride"] == 2
+        assert first["partial"]
+        assert series_points(first) == [(1, 0.5), (3, 2.5), (4, 10.0)]
+        cursor = history.summary()["cursor"]
+        history.add(records("x", [20.0], first_step=5))
+        second = history.summary(cursor)["groups"][""]["x"]
+        assert not second["partial"]
+        assert series_points(second) == [(5, 15.0)]  # replaces the partial (4, 10)
+
+    def test_merging_the_client_side_rebuilds_the_series(self) -> None:
+        """Polling with cursors and replacing partial points gives the same points
+        as one summary at the end, while no series is halved in between."""
+        history = ScalarHistory(max_points=64)
+        client: list[tuple[int, float | None]] = []
+        partial, cursor = False, None
+        for batch in range(6):
+            history.add(records("x", [float(i) for i in range(5)], batch * 5))
+            summary = history.summary(cursor)
+            series = summary["groups"][""]["x"]
+            if partial:
+                client.pop()
+            client += series_points(series)
+            partial, cursor = series["partial"], summary["cursor"]
+        assert client == series_points(history.summary()["groups"][""]["x"])
+
+    def test_a_cursor_of_another_history_gives_everything(self) -> None:
+        old, new = ScalarHistory(), ScalarHistory()
+        old.add(records("x", [1.0] * 5))
+        new.add(records("x", [2.0]))
+        summary = new.summary(old.summary()["cursor"])
+        assert summary["since"] is None
+        assert series_points(summary["groups"][""]["x"]) == [(0, 2.0)]
+
+    @pytest.mark.parametrize("cursor", ["", "1234", "abc:", "abc:-1", "abc:x"])
+    def test_a_malformed_cursor_is_refused(self, cursor: str) -> None:
+        with pytest.raises(ValueError, match="is not a scalar history cursor"):
+            ScalarHistory().summary(cursor)

@@ -7,6 +7,7 @@ handler. Imported only when a server needs its application, so that importing
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ._access import carries_token, is_same_site
 from ._commands import CommandOutcome, CommandRequest, ControlCommands
 from ._dashboard import dashboard_page
+from ._json import json_bytes
 from ._openapi import openapi_document
 from ._responses import (
     ERROR_FORBIDDEN,
@@ -30,11 +32,26 @@ from ._responses import (
     ERROR_QUEUE_FULL,
     ERROR_UNAUTHORIZED,
     RESULT_ACCEPTED,
+    ErrorBody,
 )
-from ._routes import ENDPOINTS, Endpoint
+from ._routes import ENDPOINTS, SCALARS_SINCE, Endpoint
 from .system_status import StatusSource
 
 Handler = Callable[[Request], Any]
+
+MetricsSource = Callable[..., Mapping[str, Any]]
+"""Answers ``GET /api/metrics``: called with no argument, or, if it takes the
+keyword ``scalars_since`` (as :meth:`pamiq_core.metrics.Metrics.snapshot` does),
+with the request's cursor; a ValueError it raises for that cursor answers 400."""
+
+
+def takes_scalars_since(metrics: MetricsSource) -> bool:
+    """Whether ``metrics`` takes the keyword ``scalars_since``."""
+    try:
+        parameters = inspect.signature(metrics).parameters
+    except (TypeError, ValueError):  # a callable whose signature is not known
+        return False
+    return SCALARS_SINCE in parameters
 
 
 class AccessGuard:
@@ -77,11 +94,12 @@ class ReadHandlers:
     def __init__(
         self,
         system_status: StatusSource,
-        metrics: Callable[[], Mapping[str, Any]] | None,
+        metrics: MetricsSource | None,
         logger: logging.Logger,
     ) -> None:
         self._system_status = system_status
         self._metrics = metrics
+        self._metrics_take_cursor = metrics is not None and takes_scalars_since(metrics)
         self._logger = logger
 
     async def dashboard(self, request: Request) -> Response:
@@ -100,8 +118,18 @@ class ReadHandlers:
     async def metrics(self, request: Request) -> Response:
         if self._metrics is None:
             return JSONResponse(ERROR_INVALID_ENDPOINT, status_code=404)
+        since = request.query_params.get(SCALARS_SINCE)
         try:
-            return JSONResponse(dict(self._metrics()))
+            if since is not None and self._metrics_take_cursor:
+                try:
+                    metrics = self._metrics(scalars_since=since)
+                except ValueError as error:
+                    body: ErrorBody = {"error": str(error)}
+                    return JSONResponse(body, status_code=400)
+            else:
+                metrics = self._metrics()
+            # In pieces: a long scalar history must not hold the GIL in one go.
+            return Response(json_bytes(metrics), media_type="application/json")
         except Exception:
             self._logger.exception("Failed to collect the metrics.")
             return JSONResponse(ERROR_INTERNAL_SERVER, status_code=500)
@@ -209,7 +237,7 @@ def build_app(
     token: str | None,
     logger: logging.Logger,
     *,
-    metrics: Callable[[], Mapping[str, Any]] | None = None,
+    metrics: MetricsSource | None = None,
     reply_timeout: float = 10.0,
 ) -> Starlette:
     """Build the application serving the endpoints of the web API.
@@ -219,7 +247,8 @@ def build_app(
         submit: Queues a command request without blocking; False if it is full.
         token: The access token every request must carry, or None.
         logger: Where the handlers log.
-        metrics: Answers ``GET /api/metrics``; None answers 404 there.
+        metrics: Answers ``GET /api/metrics`` (see :data:`MetricsSource`); None
+            answers 404 there.
         reply_timeout: Seconds a command endpoint waits for the control thread's
             answer before answering 202.
     """

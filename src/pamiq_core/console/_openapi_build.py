@@ -91,20 +91,40 @@ def _response(answer: Answer, schemas: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _string_schema(pattern: str | None) -> dict[str, str]:
+    return (
+        {"type": "string"}
+        if pattern is None
+        else {"type": "string", "pattern": pattern}
+    )
+
+
 def build_document() -> dict[str, Any]:
     """The OpenAPI document of every endpoint."""
     schemas: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in ENDPOINTS:
         answers = {**endpoint.answers, **REFUSALS}
-        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = {
+        operation: dict[str, Any] = {
             "operationId": endpoint.operation_id,
             "summary": endpoint.summary,
             "description": endpoint.description,
-            "responses": {
-                str(code): _response(answers[code], schemas) for code in sorted(answers)
-            },
         }
+        if endpoint.parameters:
+            operation["parameters"] = [
+                {
+                    "name": parameter.name,
+                    "in": "query",
+                    "required": False,
+                    "description": parameter.description,
+                    "schema": _string_schema(parameter.pattern),
+                }
+                for parameter in endpoint.parameters
+            ]
+        operation["responses"] = {
+            str(code): _response(answers[code], schemas) for code in sorted(answers)
+        }
+        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {

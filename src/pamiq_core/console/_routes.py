@@ -9,10 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pamiq_core.metrics import MetricsSnapshot
+from pamiq_core.metrics import SCALARS_CURSOR_PATTERN, MetricsSnapshot
 
 from ._commands import ControlCommands
 from ._responses import AcceptedBody, ErrorBody, ResultBody, StatusBody
+
+SCALARS_SINCE = "scalars_since"
+"""The query parameter of ``GET /api/metrics`` that asks for what is new only."""
 
 JSON = "application/json"
 HTML = "text/html"
@@ -29,6 +32,16 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class QueryParameter:
+    """An optional query parameter of an endpoint, a string."""
+
+    name: str
+    description: str
+    pattern: str | None = None
+    """A regular expression every valid value matches."""
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """One method on one path, what it does and how it may answer."""
 
@@ -40,6 +53,7 @@ class Endpoint:
     answers: Mapping[int, Answer]
     command: ControlCommands | None = field(default=None)
     """The command a POST endpoint hands to the control thread."""
+    parameters: tuple[QueryParameter, ...] = ()
 
 
 REFUSALS: Mapping[int, Answer] = {
@@ -113,13 +127,26 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "getMetrics",
         "The system's metrics",
         "Step periods and rate of the inference loop, training runs, model syncs and "
-        "versions, buffer fill, uptime, status, and the latest save and failed "
-        "save. Durations are in seconds.",
+        "versions, buffer fill, uptime, status, the latest save and failed save, "
+        "and the history of the scalars the components logged. Durations are in "
+        "seconds.",
         {
             200: Answer("The current metrics.", MetricsSnapshot),
+            400: Answer("scalars_since is not a cursor.", ErrorBody),
             404: Answer("This server serves no metrics.", ErrorBody),
             500: Answer("The metrics could not be collected.", ErrorBody),
         },
+        parameters=(
+            QueryParameter(
+                SCALARS_SINCE,
+                "The cursor of the scalars of an earlier answer: the scalars then "
+                "hold only the series that changed after it, with their newer "
+                "points, and the newer events, so a poller receives each point "
+                "about once. A cursor of another system (one that restarted) gives "
+                "the whole history, as does leaving it out.",
+                SCALARS_CURSOR_PATTERN,
+            ),
+        ),
     ),
     _command(ControlCommands.PAUSE, "/api/pause", "pause", "Pause the system"),
     _command(ControlCommands.RESUME, "/api/resume", "resume", "Resume the system"),

@@ -86,6 +86,9 @@ def format_metrics(metrics: Mapping[str, Any], address: str) -> str:
         _models(metrics.get("models", {})),
         _buffers(metrics.get("buffers", {})),
     ]
+    scalars = metrics.get("scalars")
+    if scalars is not None:  # None: the system keeps no scalars
+        sections.append(_scalars(scalars, metrics.get("time")))
     return "\n\n".join("\n".join(lines) for lines in sections)
 
 
@@ -213,3 +216,40 @@ def _fill(size: object, capacity: object) -> str:
     ):
         return f"{100 * size / capacity:.0f}%"
     return "-"
+
+
+def _scalars(scalars: Mapping[str, Any], now: object) -> list[str]:
+    """The latest value of each logged series, by component, and any losses."""
+    groups: Mapping[str, Mapping[str, Mapping[str, Any]]] = scalars.get("groups", {})
+    rows = [
+        [
+            f"{group}/{name}" if group else name,
+            _number(latest.get("step")),
+            _value(latest.get("value")),
+            _ago(latest.get("time"), now),
+        ]
+        for group, series in groups.items()
+        for name, latest in ((n, s.get("latest", {})) for n, s in series.items())
+    ]
+    lines = (
+        _table(["scalar", "step", "latest", "logged"], rows)
+        if rows
+        else ["scalars: none logged"]
+    )
+    stats: Mapping[str, Any] = scalars.get("stats", {})
+    failures = {k: v for k, v in stats.get("logger_failures", {}).items() if v}
+    if stats.get("dropped") or failures:
+        lost = f"{_number(stats.get('dropped'))} values dropped (queue full)"
+        if failures:
+            lost += ", failed logger calls: " + ", ".join(
+                f"{key} {_number(count)}" for key, count in failures.items()
+            )
+        lines.append(lost)
+    return lines
+
+
+def _value(value: object) -> str:
+    """A logged value with six significant digits (``"-"`` if not finite)."""
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return "-"
+    return f"{value:.6g}"

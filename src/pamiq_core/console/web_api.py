@@ -5,7 +5,8 @@ Endpoints (JSON in and out):
 =========================  =====================================================
 ``GET /``                  the dashboard: a page that draws the metrics live
 ``GET /api/status``        ``{"status": <int>}``, the value of :class:`SystemStatus`
-``GET /api/metrics``       the system's metrics (when the server has them)
+``GET /api/metrics``       the system's metrics (when the server has them), with
+                           the history of the logged scalars
 ``POST /api/pause``        pause; ``{"result": "ok"}`` once done (see below)
 ``POST /api/resume``       resume (likewise)
 ``POST /api/save-state``   save a snapshot (likewise)
@@ -27,6 +28,7 @@ import logging
 import math
 import queue
 import threading
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,6 +49,7 @@ from ._responses import (
     RESULT_ACCEPTED,
     RESULT_OK,
 )
+from ._routes import SCALARS_SINCE
 from .system_status import StatusSource, SystemStatus
 
 if TYPE_CHECKING:
@@ -118,7 +121,7 @@ class WebApiServer:
         *,
         token: str | None = None,
         on_command: Callable[[], None] | None = None,
-        metrics: Callable[[], Mapping[str, Any]] | None = None,
+        metrics: Callable[..., Mapping[str, Any]] | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         header_timeout: float = DEFAULT_HEADER_TIMEOUT,
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
@@ -138,8 +141,9 @@ class WebApiServer:
             on_command: Called (on the server thread) after each queued command.
             metrics: Called (on the server thread) for ``GET /api/metrics``; returns
                 JSON-ready values such as :meth:`pamiq_core.metrics.Metrics.snapshot`.
-                None: the endpoint answers 404 and the dashboard shows the status
-                only.
+                If it takes the keyword ``scalars_since``, as that method does, a
+                request's ``?scalars_since=`` is passed on. None: the endpoint
+                answers 404 and the dashboard shows the status only.
             max_connections: Connections open at once, at least 1.
             header_timeout: Seconds a connection may take to send a request's head
                 (request line and headers), counted from its opening or from its
@@ -409,11 +413,15 @@ class WebApiClient:
         self.last_error: str | None = None
         """Why the latest request failed, in a sentence; None after a success."""
 
-    def _request(self, method: str, endpoint: str) -> dict[str, Any] | None:
+    def _request(
+        self, method: str, endpoint: str, params: dict[str, str] | None = None
+    ) -> dict[str, Any] | None:
         """The JSON body of a successful answer; None, with :attr:`last_error`, if not."""
         import httpx
 
         url = f"{self._base_url}/{endpoint}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
         try:
             if method == "GET":
                 response = self._client.get(url)
@@ -460,12 +468,17 @@ class WebApiClient:
         """Shut the system down; the result, or None on failure (as :meth:`pause`)."""
         return self._command("shutdown")
 
-    def get_metrics(self) -> dict[str, Any] | None:
+    def get_metrics(self, scalars_since: str | None = None) -> dict[str, Any] | None:
         """The server's metrics (``GET /api/metrics``), or None on failure.
 
         None also when the server has no metrics (it answers 404 then).
+
+        Args:
+            scalars_since: The ``cursor`` of the scalars of an earlier answer: the
+                scalars then hold only what changed after it.
         """
-        return self._request("GET", "metrics")
+        params = None if scalars_since is None else {SCALARS_SINCE: scalars_since}
+        return self._request("GET", "metrics", params)
 
     def close(self) -> None:
         """Close the HTTP connections."""

@@ -4,8 +4,8 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
+from pamiq_core.metrics import ScalarsSummary
 from pamiq_core.state_persistence import PersistentStateMixin
 
 from ._component import TrackingMixin, bind_tracking
@@ -190,9 +190,9 @@ class SystemTracking(PersistentStateMixin):
         """Mark ``kind`` (``"pause"``, ``"resume"``, ``"save"``...) on the charts now."""
         self.tracker.record_event(kind, detail)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, since: str | None = None) -> ScalarsSummary:
         """See :meth:`Tracker.summary`."""
-        return self.tracker.summary()
+        return self.tracker.summary(since)
 
     def save_state(self, path: Path) -> None:
         """Create directory ``path`` with ``tracking.json`` (steps, logger runs)."""

@@ -5,7 +5,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
+
+from pamiq_core.metrics import ScalarsSummary, TrackingCounters
 
 from . import _route  # pyright: ignore[reportPrivateUsage]
 from ._history import ScalarHistory
@@ -175,7 +177,7 @@ class Tracker:
         """Mark ``kind`` (``"pause"``, ``"resume"``, ``"save"``...) in the history now."""
         self.history.record_event(kind, detail)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> TrackingCounters:
         """Counters: records written, waiting, dropped, and failures per logger."""
         return {
             "written": self._writer.records_written,
@@ -184,11 +186,23 @@ class Tracker:
             "logger_failures": {g.key: g.failures for g in self._loggers},
         }
 
-    def summary(self) -> dict[str, Any]:
-        """The history's summary (series by component, events) plus :meth:`stats`."""
-        summary = self.history.summary()
-        summary["stats"] = self.stats()
-        return summary
+    def summary(self, since: str | None = None) -> ScalarsSummary:
+        """The history's summary (series by component, events) plus :meth:`stats`.
+
+        Args:
+            since: See :meth:`ScalarHistory.summary`.
+
+        Raises:
+            ValueError: If ``since`` is not a cursor.
+        """
+        history = self.history.summary(since)
+        return {
+            "cursor": history["cursor"],
+            "since": history["since"],
+            "groups": history["groups"],
+            "events": history["events"],
+            "stats": self.stats(),
+        }
 
     def __enter__(self) -> Self:
         self.start()
