@@ -22,7 +22,7 @@ import time as _std_time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypedDict, TypeVar
+from typing import Concatenate, NamedTuple, ParamSpec, TypedDict, TypeVar
 
 from pamiq_core._persistent_state import (
     PersistentStateMixin,
@@ -43,9 +43,12 @@ class InvalidTimeScaleError(ValueError, AssertionError):
     """
 
 
-@dataclass(frozen=True, slots=True)
-class _Anchors:
-    """One consistent reading of the clocks' parameters, replaced as a whole."""
+class _Anchors(NamedTuple):
+    """One consistent reading of the clocks' parameters, replaced as a whole.
+
+    A named tuple, not a dataclass: virtual time makes a new one at every agent
+    step, and a tuple is the cheapest immutable object to build.
+    """
 
     is_paused: bool
     time_scale: float
@@ -278,7 +281,6 @@ class TimeController(PersistentStateMixin):
         self._real_anchors = None
         self._publish(is_virtual=False, scaled=_readings_now(real))
 
-    @with_lock
     def advance(self, secs: float) -> None:
         """Move the virtual clocks forward by ``secs`` seconds, at once.
 
@@ -288,19 +290,23 @@ class TimeController(PersistentStateMixin):
             RuntimeError: If the clocks are not virtual.
             ValueError: If ``secs`` is negative or not finite.
         """
-        if not self._anchors.is_virtual:
-            raise RuntimeError(
-                "advance() needs virtual time (use_virtual_time()); the clocks "
-                "follow the real ones."
-            )
         if not (secs >= 0 and math.isfinite(secs)):
             raise ValueError(
                 f"advance() takes a finite, non-negative number of seconds, got {secs!r}."
             )
-        self._advance(secs)
+        with self._lock:
+            if not self._anchors.is_virtual:
+                raise RuntimeError(
+                    "advance() needs virtual time (use_virtual_time()); the clocks "
+                    "follow the real ones."
+                )
+            self._advance(secs)
 
     def _advance(self, secs: float) -> None:
-        """Add ``secs`` to each virtual reading. Call with the lock held."""
+        """Add ``secs`` to each virtual reading. Call with the lock held.
+
+        Wakes nobody: sleepers in virtual time wait only for a resume.
+        """
         a = self._anchors
         self._anchors = _Anchors(
             a.is_paused,
@@ -313,7 +319,6 @@ class TimeController(PersistentStateMixin):
             a.scaled_perf_counter + secs,
             a.scaled_monotonic + secs,
         )
-        self._changed.notify_all()
 
     @with_lock
     def state_dict(self) -> "TimeController.TimeControllerState":

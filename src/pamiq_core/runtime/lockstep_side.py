@@ -48,7 +48,7 @@ would drop records (launch's queue holds 100,000).
 """
 
 _BACKLOG_CHECK_EVERY = 32
-"""Steps between two looks at the tracking backlog (a round always looks)."""
+"""Steps between two looks at the tracking backlog."""
 
 _HOLD_WAIT = 0.1
 """Real seconds between two looks for a command while the run is at its limit."""
@@ -109,8 +109,8 @@ class LockstepTrainingSide(TrainingSide):
             agent_thread: The inference thread that runs everything.
             controller: The controller it follows (to wait for commands at a limit).
             settings: Rounds and limits.
-            steps: The system's agent steps so far, across resumes, including the
-                step just taken.
+            steps: The system's agent steps so far, across resumes (read once,
+                before the first step: a loaded snapshot's count).
             request_shutdown: Asks the control thread to shut down, with a reason.
             tracker: The system's tracker, whose backlog the thread keeps short.
         """
@@ -197,9 +197,10 @@ class LockstepHook(StepHook):
         self._request_shutdown = request_shutdown
         self._tracker = tracker
         self._clock = time.get_global_time_controller()
-        self._start_time: float | None = None
+        self._start_time: float | None = None  # pamiq time of this launch's first step
         self._step_start = 0.0
-        self._steps_taken = 0
+        self._system_steps = 0  # the system's steps, across resumes
+        self._steps_taken = 0  # this launch's
         self._shutdown_requested = False
         self.run_stats: dict[str, RunStats] = {name: RunStats() for name in trainers}
         """Training runs per trainer, for the metrics."""
@@ -210,6 +211,7 @@ class LockstepHook(StepHook):
         clock = self._clock
         if self._start_time is None:
             self._start_time = clock.time()
+            self._system_steps = self._steps()  # what a loaded snapshot counted
         limit = self._reached_limit()
         if limit is not None:
             if not self._shutdown_requested:
@@ -225,6 +227,8 @@ class LockstepHook(StepHook):
         settings = self._settings
         if settings.max_steps is not None and self._steps_taken >= settings.max_steps:
             return f"Max steps reached ({settings.max_steps} steps in lock-step mode)."
+        if settings.max_uptime == math.inf:
+            return None
         assert self._start_time is not None
         # The control thread's own test, on the same clock: it can never stop the
         # run before this one does.
@@ -242,10 +246,10 @@ class LockstepHook(StepHook):
         if clock.monotonic() == self._step_start:
             clock.advance(DEFAULT_STEP_INTERVAL)
         self._steps_taken += 1
-        if self._steps() % self._settings.train_every == 0:
+        self._system_steps += 1
+        if self._system_steps % self._settings.train_every == 0:
             self._run_round()
-            self._keep_tracking_backlog_short()
-        elif self._steps_taken % _BACKLOG_CHECK_EVERY == 0:
+        if self._steps_taken % _BACKLOG_CHECK_EVERY == 0:
             self._keep_tracking_backlog_short()
 
     def _run_round(self) -> None:
