@@ -143,7 +143,9 @@ class TestLaunchRuns:
             "interaction",
             "models",
             MANIFEST_NAME,
+            "random",
             "time.pkl",
+            "tracking",
             "trainers",
         ]
         assert "note" not in (read_manifest(final) or {})

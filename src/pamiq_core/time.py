@@ -109,6 +109,7 @@ class TimeController(PersistentStateMixin):
         now_perf_counter = _std_time.perf_counter()
         now_monotonic = _std_time.monotonic()
         self._real_anchors: _Anchors | None = None  # before use_virtual_time
+        self._last_loaded: TimeController.TimeControllerState | None = None
         self._anchors = _Anchors(
             is_paused=False,
             time_scale=1.0,
@@ -341,6 +342,7 @@ class TimeController(PersistentStateMixin):
         Real time that passed while the system was down is not counted. The scale and
         the pause state are unchanged.
         """
+        self._last_loaded = dict(state_dict)  # type: ignore[assignment]
         self._publish(
             scaled=(
                 state_dict["scaled_anchor_time"],
@@ -348,6 +350,16 @@ class TimeController(PersistentStateMixin):
                 state_dict["scaled_anchor_monotonic"],
             )
         )
+
+    def last_loaded_state(self) -> "TimeController.TimeControllerState | None":
+        """The readings the latest :meth:`load_state_dict` set (None before any).
+
+        A running clock has moved on from them since; lock-step mode starts its
+        virtual clocks exactly there, so that a resumed run reads the same times
+        as the run that saved the state.
+        """
+        loaded = self._last_loaded
+        return None if loaded is None else loaded.copy()
 
     def mirror(self) -> "ClockMirror":
         """Everything another process needs to read the same clocks as this one.

@@ -11,7 +11,11 @@ control thread, web API and metrics.
 How much pamiq time a step takes: an interaction that paces itself sleeps in
 pamiq time (a :class:`~pamiq_core.interaction.FixedIntervalInteraction` sleeps to
 the end of its period), which moves the virtual clocks by what it slept; a step
-in which no pamiq time passed takes :data:`DEFAULT_STEP_INTERVAL`.
+in which no pamiq time passed takes :data:`DEFAULT_STEP_INTERVAL`. A round of
+trainers runs at the pamiq time the step ended and takes one tick of the clocks
+(the smallest amount by which they can move, about 1e-16 s near 0), so that
+what the next step collects counts as collected after the round (a trainer's
+``min_new_data_count`` counts items stamped strictly after its previous run).
 """
 
 import logging
@@ -148,7 +152,8 @@ class LockstepTrainingSide(TrainingSide):
     def start(self) -> None:
         """Make pamiq time virtual: from the snapshot's readings, or from the epoch."""
         clock = time.get_global_time_controller()
-        clock.use_virtual_time(None if self._settings.resumed else time.VIRTUAL_EPOCH)
+        loaded = clock.last_loaded_state() if self._settings.resumed else None
+        clock.use_virtual_time(time.VIRTUAL_EPOCH if loaded is None else loaded)
         logger.info(
             f"Lock-step mode: {self._settings.train_every} step(s) per round of "
             f"trainers; pamiq time is virtual and starts at {clock.time():.6f}."
@@ -170,6 +175,13 @@ class LockstepTrainingSide(TrainingSide):
         activity = self._agent_thread.describe_activity()
         reason = f"the lock-step (inference) thread did not stop ({activity})"
         return dict.fromkeys(TRAINING_PARTS, reason)
+
+
+def _tick(clock: time.TimeController) -> float:
+    """The smallest number of seconds that moves each of ``clock``'s readings."""
+    return max(
+        math.ulp(clock.time()), math.ulp(clock.perf_counter()), math.ulp(clock.monotonic())
+    )
 
 
 class LockstepHook(StepHook):
@@ -247,8 +259,9 @@ class LockstepHook(StepHook):
             clock.advance(DEFAULT_STEP_INTERVAL)
         self._steps_taken += 1
         self._system_steps += 1
-        if self._system_steps % self._settings.train_every == 0:
+        if self._trainers and self._system_steps % self._settings.train_every == 0:
             self._run_round()
+            clock.advance(_tick(clock))
         if self._steps_taken % _BACKLOG_CHECK_EVERY == 0:
             self._keep_tracking_backlog_short()
 
