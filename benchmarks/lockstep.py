@@ -28,7 +28,24 @@ from _machine import describe_machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for samples.demo
 
-from pamiq_core import Agent, Environment, Interaction, LaunchConfig, Trainer, launch
+import numpy as np
+import torch
+from samples.demo.agent import ExploringPredictor
+from samples.demo.pendulum import Pendulum
+from samples.demo.predictor import Predictor
+from samples.demo.trainer import DynamicsTrainer
+
+from pamiq_core import (
+    Agent,
+    Environment,
+    FixedIntervalInteraction,
+    Interaction,
+    LaunchConfig,
+    Trainer,
+    launch,
+)
+from pamiq_core.data.impls import DictRingBuffer
+from pamiq_core.torch import TorchTrainingModel
 
 
 class NoOpEnv(Environment[int, int]):
@@ -99,16 +116,6 @@ def demo_hour(pamiq_seconds: float, tmp: Path) -> tuple[float, float, int, int]:
         The real seconds, the part of them spent in the trainer's ``train()``, the
         agent's steps and the trainer's runs.
     """
-    import numpy as np
-    import torch
-
-    from pamiq_core import FixedIntervalInteraction
-    from pamiq_core.data.impls import DictRingBuffer
-    from pamiq_core.torch import TorchTrainingModel
-    from samples.demo.agent import ExploringPredictor
-    from samples.demo.pendulum import Pendulum
-    from samples.demo.predictor import Predictor
-    from samples.demo.trainer import DynamicsTrainer
 
     class TimedTrainer(DynamicsTrainer):
         training_seconds = 0.0

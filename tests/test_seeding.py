@@ -195,7 +195,9 @@ class TestNames:
         inner = Ground()
         outer = EnvironmentWrapper(inner, LambdaWrapper(_same), LambdaWrapper(_same))
         outer_ground = Ground()
-        found = random_components([("environment", inner), ("environment", outer_ground)])
+        found = random_components(
+            [("environment", inner), ("environment", outer_ground)]
+        )
         assert [name for name, _ in found] == ["environment", "environment#2"]
         assert random_components([("environment", outer)]) == [("environment", inner)]
 
@@ -210,7 +212,9 @@ class TestSystemRandomness:
         dice, other = Dice(), Dice()
         SystemRandomness(9, [("agent", dice), ("environment", other)])
         assert dice.rng.random() == random.Random(derive_seed(9, "agent")).random()
-        assert other.rng.random() == random.Random(derive_seed(9, "environment")).random()
+        assert (
+            other.rng.random() == random.Random(derive_seed(9, "environment")).random()
+        )
 
     def test_adding_a_component_leaves_the_others_streams_unchanged(self) -> None:
         alone, accompanied = Dice(), Dice()
@@ -335,7 +339,8 @@ class TestBuffers:
         for _ in range(5):
             assert np.array_equal(loaded.sample(4)["x"], buffer.sample(4)["x"])
             assert np.array_equal(
-                loaded.sample(4, replace=False)["x"], buffer.sample(4, replace=False)["x"]
+                loaded.sample(4, replace=False)["x"],
+                buffer.sample(4, replace=False)["x"],
             )
 
 

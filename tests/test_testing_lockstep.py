@@ -11,7 +11,12 @@ from pamiq_core.state_persistence import is_complete_state
 from pamiq_core.testing import LockstepRun, LoggedScalar, run_lockstep
 
 sys.path.insert(0, str(Path(__file__).parent))
-from runtime.lockstep_system import GainModel, build, fingerprint
+from runtime.lockstep_system import (
+    GainModel,
+    build,
+    fingerprint,
+    follow_the_real_clocks,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +24,7 @@ def restore_global_time() -> Iterator[None]:
     yield
     time.resume()
     time.set_time_scale(1.0)
+    follow_the_real_clocks()
 
 
 def run(steps: int, **options: object) -> LockstepRun:

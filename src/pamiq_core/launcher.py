@@ -27,6 +27,7 @@ from pamiq_core.runtime.stopping import (
     timeout_error,
 )
 from pamiq_core.runtime.thread_side import ThreadTrainingSide
+from pamiq_core.seeding import SystemRandomness, check_seed, random_components
 from pamiq_core.state_persistence import (
     PersistentStateMixin,
     StatesKeeper,
@@ -34,7 +35,6 @@ from pamiq_core.state_persistence import (
     find_latest_state,
     read_manifest,
 )
-from pamiq_core.seeding import SystemRandomness, check_seed, random_components
 from pamiq_core.system_checks import claim_components
 from pamiq_core.thread import ReadOnlyThreadStatus, ThreadTypes
 from pamiq_core.thread.threads import (
@@ -218,7 +218,6 @@ class LaunchConfig:
                 f"{groups!r}."
             )
 
-
     def _check_lockstep(self, mode: object) -> None:
         for name in ("train_every", "max_steps"):
             value = cast(object, getattr(self, name))
@@ -232,8 +231,7 @@ class LaunchConfig:
             least = 1 if name == "train_every" else 0
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(
-                    f"{name} must be an int of at least {least} or None, got "
-                    f"{value!r}."
+                    f"{name} must be an int of at least {least} or None, got {value!r}."
                 )
         if mode == "lockstep" and self.time_scale != 1.0:
             raise ValueError(

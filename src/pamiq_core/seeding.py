@@ -12,6 +12,7 @@ This module sits at the bottom of the package: it imports nothing above state
 persistence, and reaches torch only if the program has imported it.
 """
 
+import contextlib
 import hashlib
 import random
 import sys
@@ -138,10 +139,8 @@ class RandomMixin:
         numpy_generator = self._numpy_generator
         state: dict[str, Any] = {"python": None, "numpy": None}
         if python is not None:
-            try:
+            with contextlib.suppress(NotImplementedError):  # SystemRandom has none
                 state["python"] = python.getstate()
-            except NotImplementedError:  # random.SystemRandom has no state
-                pass
         if numpy_generator is not None:
             state["numpy"] = numpy_generator.bit_generator.state
         return state

@@ -215,7 +215,8 @@ def run_lockstep(
         TypeError: If ``config`` has unknown keys.
         Exception: Whatever the system raised.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+    given = cast(object, steps)  # checked as given, whatever its type
+    if isinstance(given, bool) or not isinstance(given, int) or given < 0:
         raise ValueError(f"run_lockstep(steps=...) must be an int >= 0, got {steps!r}.")
     models = dict(models or {})
     buffers = dict(buffers or {})
@@ -224,17 +225,15 @@ def run_lockstep(
     options: dict[str, Any] = {"web_api_address": None, **(config or {})}
     options["loggers"] = [*options.get("loggers", ()), recorder]
     with tempfile.TemporaryDirectory(prefix="pamiq-lockstep-") as temporary:
-        launch_config = LaunchConfig(
-            **{
-                **options,
-                "states_dir": temporary if states_dir is None else states_dir,
-                "saved_state_path": saved_state_path,
-                "training": "lockstep",
-                "train_every": train_every,
-                "max_steps": steps,
-                "seed": seed,
-            }
+        options.update(
+            states_dir=temporary if states_dir is None else states_dir,
+            saved_state_path=saved_state_path,
+            training="lockstep",
+            train_every=train_every,
+            max_steps=steps,
+            seed=seed,
         )
+        launch_config = LaunchConfig(**options)
         launch(interaction, models, buffers, trainers, launch_config)
         final = find_latest_state(launch_config.states_dir)
         assert final is not None, "launch() returns only after its final save"

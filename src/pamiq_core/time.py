@@ -108,7 +108,6 @@ class TimeController(PersistentStateMixin):
         now_time = _std_time.time()
         now_perf_counter = _std_time.perf_counter()
         now_monotonic = _std_time.monotonic()
-        self._real_anchors: _Anchors | None = None  # before use_virtual_time
         self._last_loaded: TimeController.TimeControllerState | None = None
         self._anchors = _Anchors(
             is_paused=False,
@@ -254,8 +253,6 @@ class TimeController(PersistentStateMixin):
         The pause state and the time scale are kept; the scale has no effect on
         virtual clocks. Already virtual, the clocks only move to ``readings``.
         """
-        if not self._anchors.is_virtual:
-            self._real_anchors = self._anchors
         if readings is None:
             self._publish(is_virtual=True)
             return
@@ -270,17 +267,13 @@ class TimeController(PersistentStateMixin):
 
     @with_lock
     def use_real_time(self) -> None:
-        """Make the clocks follow the real ones again, as if they never were virtual.
+        """Make the clocks follow the real ones again, from where they stand (idempotent).
 
-        They read what they would read had :meth:`use_virtual_time` not been
-        called (virtual time is a lock-step run's own; its snapshots keep it), with
-        the current pause state and time scale. Idempotent.
+        So code that runs after a lock-step run reads pamiq time going on from the
+        run's last reading, as after a run in real time.
         """
-        real = self._real_anchors
-        if not self._anchors.is_virtual or real is None:
-            return
-        self._real_anchors = None
-        self._publish(is_virtual=False, scaled=_readings_now(real))
+        if self._anchors.is_virtual:
+            self._publish(is_virtual=False)
 
     def advance(self, secs: float) -> None:
         """Move the virtual clocks forward by ``secs`` seconds, at once.
@@ -386,18 +379,6 @@ class TimeController(PersistentStateMixin):
     def load_state(self, path: Path) -> None:
         """Load what :meth:`save_state` wrote for ``path``."""
         self.load_state_dict(load_pickle(path.with_suffix(".pkl")))
-
-
-def _readings_now(a: _Anchors) -> tuple[float, float, float]:
-    """What real-following ``a`` reads now: ``time``, ``perf_counter``, ``monotonic``."""
-    if a.is_paused:
-        return (a.scaled_time, a.scaled_perf_counter, a.scaled_monotonic)
-    return (
-        a.scaled_time + (_std_time.time() - a.raw_time) * a.time_scale,
-        a.scaled_perf_counter
-        + (_std_time.perf_counter() - a.raw_perf_counter) * a.time_scale,
-        a.scaled_monotonic + (_std_time.monotonic() - a.raw_monotonic) * a.time_scale,
-    )
 
 
 @dataclass(frozen=True)

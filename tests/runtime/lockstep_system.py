@@ -21,6 +21,7 @@ from pamiq_core import (
     Interaction,
     Trainer,
     TrainingModel,
+    time,
 )
 from pamiq_core.data import DataBuffer, DataCollector, DataUser
 from pamiq_core.data.impls import DictRingBuffer, RandomReplacementBuffer
@@ -93,8 +94,6 @@ class NoisyAgent(Agent[float, float], RandomMixin):
         )
 
     def step(self, observation: float) -> float:
-        from pamiq_core import time
-
         self.times.append(time.time())
         action = self.policy(observation) + self.rng.gauss(0.0, 0.5)
         self.transitions.collect({"obs": observation, "action": action})
@@ -177,3 +176,37 @@ def fingerprint(system: dict[str, Any]) -> dict[str, Any]:
         "transitions": {k: v.tobytes() for k, v in transitions.items()},
         "observations": buffers["observations"].get_data(),
     }
+
+
+class DrawingTrainer(Trainer, RandomMixin):
+    """Keeps its first draws from the global generators and from its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.draws: tuple[float, float, float] | None = None
+
+    def train(self) -> None:
+        if self.draws is None:
+            import random
+
+            self.draws = (random.random(), float(np.random.random()), self.rng.random())
+
+    def save_state(self, path: Path) -> None:
+        super().save_state(path)
+        save_pickle(self.draws, path / "draws.pkl")
+
+
+def follow_the_real_clocks() -> None:
+    """Put pamiq time back on the real clocks, as other tests expect to find it.
+
+    A lock-step run leaves it at the run's last (virtual) reading.
+    """
+    import time as std_time
+
+    time.load_state_dict(
+        {
+            "scaled_anchor_time": std_time.time(),
+            "scaled_anchor_perf_counter": std_time.perf_counter(),
+            "scaled_anchor_monotonic": std_time.monotonic(),
+        }
+    )

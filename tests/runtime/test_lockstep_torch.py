@@ -24,6 +24,7 @@ from pamiq_core.torch import (
 from pamiq_core.tracking import CSVLogger
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
+from runtime.lockstep_system import follow_the_real_clocks
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,7 @@ def restore_global_time() -> Iterator[None]:
     yield
     time.resume()
     time.set_time_scale(1.0)
+    follow_the_real_clocks()
 
 
 def network() -> nn.Module:
@@ -89,6 +91,7 @@ class Fit(TorchTrainer):
     def train(self) -> None:
         buffer: DictRingBuffer[torch.Tensor] = self.samples.buffer  # type: ignore[assignment]
         self.net.model.train()
+        loss = torch.zeros(())
         for _ in range(3):
             batch = buffer.sample(8)
             loss = (self.net.model(batch["x"]) - batch["y"]).pow(2).mean()

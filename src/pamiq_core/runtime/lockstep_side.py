@@ -161,10 +161,7 @@ class LockstepTrainingSide(TrainingSide):
 
     @override
     def close(self, timeout: float) -> None:
-        """Let pamiq time follow the real clocks again, as before the run.
-
-        The run's virtual time stays in its snapshots.
-        """
+        """Let pamiq time follow the real clocks again, from the run's last reading."""
         time.get_global_time_controller().use_real_time()
 
     @override
@@ -180,7 +177,9 @@ class LockstepTrainingSide(TrainingSide):
 def _tick(clock: time.TimeController) -> float:
     """The smallest number of seconds that moves each of ``clock``'s readings."""
     return max(
-        math.ulp(clock.time()), math.ulp(clock.perf_counter()), math.ulp(clock.monotonic())
+        math.ulp(clock.time()),
+        math.ulp(clock.perf_counter()),
+        math.ulp(clock.monotonic()),
     )
 
 
