@@ -439,6 +439,23 @@ class TestControl:
             client.close()
             runner.join(timeout=60)
 
+    def test_a_shutdown_asked_for_from_another_thread_is_carried_out_by_the_control_thread(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        from pamiq_core.state_persistence import StateStore
+        from pamiq_core.thread.threads import ControlThread
+
+        control = ControlThread(StateStore(tmp_path), web_api_address=None)
+        control.attach_thread_statuses({})
+        runner = threading.Thread(target=control.run)
+        with caplog.at_level("INFO"):
+            runner.start()
+            control.request_shutdown("Enough steps.")
+            runner.join(timeout=30)
+        assert not runner.is_alive()
+        assert control.controller.is_shutdown()
+        assert "Enough steps." in caplog.messages
+
     def test_every_pause_lands_between_two_steps_and_their_rounds(
         self, tmp_path: Path
     ) -> None:
@@ -489,6 +506,25 @@ class TestControl:
 class Failing(Trainer):
     def train(self) -> None:
         raise ZeroDivisionError("the trainer failed on purpose")
+
+
+class Chatty(Agent[int, int]):
+    """Logs a hundred values a step: far more than the tracking queue holds."""
+
+    NAMES = tuple(f"v{i}" for i in range(100))
+
+    def step(self, observation: int) -> int:
+        self.log_scalars(dict.fromkeys(self.NAMES, 1.0))
+        return observation
+
+
+def test_no_logged_value_is_dropped_however_fast_the_run_goes(tmp_path: Path) -> None:
+    from pamiq_core.testing import run_lockstep
+
+    result = run_lockstep(Interaction(Chatty(), Zero()), steps=3000)
+    # 300,000 records: three times the queue of launch's tracker.
+    assert len(result.scalars) == 300_000
+    assert [s.step for s in result.scalars[::100]] == list(range(3000))
 
 
 class TestFailuresAndSnapshots:

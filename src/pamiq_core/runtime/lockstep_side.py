@@ -274,6 +274,11 @@ class LockstepHook(StepHook):
     def _keep_tracking_backlog_short(self) -> None:
         tracker = self._tracker
         if tracker is not None and tracker.stats()["queued"] >= TRACKING_BACKLOG:
+            # Waiting for the writer is safe from this thread: flush only waits on
+            # the writer's condition, and the launching thread stops the tracker
+            # only after this thread has ended. In real-time modes the agent never
+            # waits; here nothing runs in real time, and a dropped record would
+            # make the logs differ from run to run.
             tracker.flush()
 
     @override
