@@ -302,6 +302,27 @@ class TestVirtualTime:
         step = lockstep_side.DEFAULT_STEP_INTERVAL
         assert agent.times == [0.0, step, step + step]
 
+    def test_a_sleep_interval_adjustor_neither_sleeps_nor_spins_in_virtual_time(
+        self,
+    ) -> None:
+        import time as std_time
+
+        from pamiq_core.interaction.interval_adjustors import SleepIntervalAdjustor
+
+        clock = time.get_global_time_controller()
+        clock.use_virtual_time(time.VIRTUAL_EPOCH)
+        try:
+            adjustor = SleepIntervalAdjustor(interval=1.0, offset=0.25)
+            adjustor.reset()
+            start = std_time.perf_counter()
+            periods = [adjustor.adjust() for _ in range(1000)]
+            real = std_time.perf_counter() - start
+        finally:
+            clock.use_real_time()
+        assert periods == [0.75] * 1000
+        # Spinning its margin would take at least 1 ms of real time per period.
+        assert real < 0.5, f"1000 virtual periods took {real:.3f} real seconds"
+
     @pytest.mark.timeout(120)  # an hour of real sleeping would never finish
     def test_an_hour_of_pamiq_time_runs_without_sleeping_and_stops_at_max_uptime(
         self, tmp_path: Path
