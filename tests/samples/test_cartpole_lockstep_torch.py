@@ -9,7 +9,9 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 CURVE = re.compile(r"^ .*s: (mean return .*|no episode ended)$", re.MULTILINE)
-TRAINER = re.compile(r"^Trainer: (\d+) training runs, (\d+) gradient steps.*$", re.MULTILINE)
+TRAINER = re.compile(
+    r"^Trainer: (\d+) training runs, (\d+) gradient steps.*$", re.MULTILINE
+)
 FINAL = re.compile(r"^Final: .*$", re.MULTILINE)
 
 
