@@ -11,7 +11,7 @@ Measured in one run, on this machine:
 2. The wall time of one hour of pamiq time of the demo (``samples/demo``: a torch
    model learning a pendulum's dynamics, 50 steps per second) in lock-step mode,
    one round of trainers after every step (torch is imported and warmed up
-   first). ``--quick`` runs 60 pamiq seconds of it and projects the hour.
+   first). ``--quick`` runs 20 pamiq seconds of it and projects the hour.
 
 Usage: python benchmarks/lockstep.py [--quick]
 """
@@ -163,7 +163,7 @@ def demo_hour(pamiq_seconds: float, tmp: Path) -> tuple[float, float, int, int]:
 
 
 def run(quick: bool, tmp: Path) -> None:
-    size = 20_000 if quick else 200_000
+    size = 10_000 if quick else 200_000
     repeats = 2 if quick else 5
     print("machine:", describe_machine())
     print(
@@ -201,7 +201,7 @@ def run(quick: bool, tmp: Path) -> None:
                 f"lock-step mode {runs['lockstep']:,}: one per step)"
             )
 
-    pamiq_seconds = 60.0 if quick else 3600.0
+    pamiq_seconds = 20.0 if quick else 3600.0
     wall, training, steps, trained = demo_hour(pamiq_seconds, tmp / "demo")
     hour = wall * 3600.0 / pamiq_seconds
     print(
