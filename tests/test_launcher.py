@@ -143,6 +143,7 @@ class TestLaunchRuns:
             "interaction",
             "models",
             MANIFEST_NAME,
+            "random",
             "time.pkl",
             "tracking",
             "trainers",

@@ -5,6 +5,7 @@ machine may be a loaded 2-core box. What is checked is behaviour (frozen while p
 waits out a pause, follows the scale), not precision.
 """
 
+import math
 import pickle
 import threading
 import time as std_time
@@ -284,6 +285,204 @@ class TestState:
         assert Probe().owned()
 
 
+def readings(controller: TimeController) -> tuple[float, float, float]:
+    return (controller.time(), controller.perf_counter(), controller.monotonic())
+
+
+class TestVirtualTime:
+    def test_virtual_clocks_stand_still_while_real_time_passes(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time()
+        before = readings(controller)
+        std_time.sleep(0.02)
+        assert readings(controller) == before
+        assert controller.is_virtual()
+
+    def test_they_start_at_the_readings_given(self, controller: TimeController) -> None:
+        controller.use_virtual_time(time.VIRTUAL_EPOCH)
+        assert readings(controller) == (0.0, 0.0, 0.0)
+
+    def test_advance_moves_the_three_clocks_by_the_same_seconds(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time(
+            {
+                "scaled_anchor_time": 100.0,
+                "scaled_anchor_perf_counter": 10.0,
+                "scaled_anchor_monotonic": 1.0,
+            }
+        )
+        controller.advance(0.5)
+        controller.advance(0.25)
+        assert readings(controller) == (100.75, 10.75, 1.75)
+
+    def test_sleep_moves_the_clocks_at_once_instead_of_waiting(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time(time.VIRTUAL_EPOCH)
+        start = std_time.perf_counter()
+        controller.sleep(3600.0)
+        assert std_time.perf_counter() - start < 1.0  # an hour, in no real time
+        assert readings(controller) == (3600.0, 3600.0, 3600.0)
+
+    def test_a_sleep_while_paused_waits_for_the_resume_then_moves_the_clocks(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time(time.VIRTUAL_EPOCH)
+        controller.pause()
+        slept = threading.Event()
+        sleeper = run_in_thread(lambda: (controller.sleep(5.0), slept.set()))
+        assert not slept.wait(0.05), "a virtual sleep ended while paused"
+        assert controller.time() == 0.0
+        controller.resume()
+        assert slept.wait(10.0), "the sleep did not end after the resume"
+        sleeper.join()
+        assert controller.time() == 5.0
+
+    def test_pause_resume_scale_and_state_reads_never_move_virtual_clocks(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time(time.VIRTUAL_EPOCH)
+        controller.advance(1.5)
+        controller.pause()
+        controller.set_time_scale(4.0)
+        controller.resume()
+        state = controller.state_dict()
+        assert readings(controller) == (1.5, 1.5, 1.5)
+        assert state == {
+            "scaled_anchor_time": 1.5,
+            "scaled_anchor_monotonic": 1.5,
+            "scaled_anchor_perf_counter": 1.5,
+        }
+
+    def test_advance_also_moves_paused_clocks(self, controller: TimeController) -> None:
+        controller.use_virtual_time(time.VIRTUAL_EPOCH)
+        controller.pause()
+        controller.advance(2.0)
+        assert controller.time() == 2.0
+
+    def test_a_resumed_clock_reads_what_an_uninterrupted_one_reads_bit_for_bit(
+        self, controller: TimeController
+    ) -> None:
+        steps = [0.1, 1 / 3, 0.02, 1e-9, 7.25] * 40
+        controller.use_virtual_time(
+            {
+                "scaled_anchor_time": 1.7e9 + 0.123,
+                "scaled_anchor_perf_counter": 12.5,
+                "scaled_anchor_monotonic": 99.9,
+            }
+        )
+        for secs in steps[:100]:
+            controller.advance(secs)
+        saved = pickle.loads(pickle.dumps(controller.state_dict()))
+        resumed = TimeController()
+        resumed.load_state_dict(saved)
+        std_time.sleep(0.01)  # the clock runs on until virtual time starts
+        resumed.use_virtual_time(resumed.last_loaded_state())
+        for secs in steps[100:]:
+            controller.advance(secs)
+            resumed.advance(secs)
+            assert readings(resumed) == readings(controller)
+
+    def test_last_loaded_state_is_what_was_loaded_not_where_the_clock_is_now(
+        self, controller: TimeController
+    ) -> None:
+        assert controller.last_loaded_state() is None
+        state: TimeController.TimeControllerState = {
+            "scaled_anchor_time": 7.0,
+            "scaled_anchor_monotonic": 8.0,
+            "scaled_anchor_perf_counter": 9.0,
+        }
+        controller.load_state_dict(state)
+        std_time.sleep(0.01)
+        assert controller.time() > 7.0
+        assert controller.last_loaded_state() == state
+
+    def test_loading_a_state_keeps_the_clocks_virtual(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time(time.VIRTUAL_EPOCH)
+        controller.load_state_dict(
+            {
+                "scaled_anchor_time": 7.0,
+                "scaled_anchor_monotonic": 8.0,
+                "scaled_anchor_perf_counter": 9.0,
+            }
+        )
+        std_time.sleep(0.01)
+        assert controller.is_virtual()
+        assert readings(controller) == (7.0, 9.0, 8.0)
+
+    def test_real_time_goes_on_from_the_last_virtual_reading(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time(time.VIRTUAL_EPOCH)
+        controller.advance(1000.0)
+        controller.use_real_time()
+        assert not controller.is_virtual()
+        first = readings(controller)
+        assert all(1000.0 <= r < 1001.0 for r in first)
+        std_time.sleep(0.02)
+        assert all(r > f for r, f in zip(readings(controller), first, strict=True))
+
+    def test_use_real_time_keeps_the_current_pause_and_scale(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time()
+        controller.set_time_scale(2.0)
+        controller.pause()
+        controller.use_real_time()
+        assert controller.is_paused()
+        assert controller.get_time_scale() == 2.0
+        frozen = controller.time()
+        std_time.sleep(0.01)
+        assert controller.time() == frozen
+        controller.use_real_time()  # idempotent
+
+    def test_advance_needs_virtual_time(self, controller: TimeController) -> None:
+        with pytest.raises(RuntimeError, match="use_virtual_time"):
+            controller.advance(1.0)
+
+    @pytest.mark.parametrize("secs", [-1.0, math.nan, math.inf])
+    def test_advance_refuses_what_is_not_a_finite_non_negative_number(
+        self, controller: TimeController, secs: float
+    ) -> None:
+        controller.use_virtual_time()
+        with pytest.raises(ValueError, match=str(secs)):
+            controller.advance(secs)
+
+    def test_many_threads_advancing_lose_no_step(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time(time.VIRTUAL_EPOCH)
+        threads = [
+            run_in_thread(lambda: [controller.advance(1.0) for _ in range(2000)])
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.join()
+        assert readings(controller) == (16000.0, 16000.0, 16000.0)
+
+    def test_a_pause_racing_with_advances_keeps_every_step(
+        self, controller: TimeController
+    ) -> None:
+        controller.use_virtual_time(time.VIRTUAL_EPOCH)
+        done = threading.Event()
+
+        def toggle() -> None:
+            while not done.is_set():
+                controller.pause()
+                controller.resume()
+
+        toggler = run_in_thread(toggle)
+        for _ in range(5000):
+            controller.advance(0.5)
+        done.set()
+        toggler.join()
+        assert readings(controller) == (2500.0, 2500.0, 2500.0)
+
+
 class TestModuleFunctions:
     @pytest.fixture(autouse=True)
     def restore_global_clock(self) -> Iterator[None]:
@@ -306,6 +505,8 @@ class TestModuleFunctions:
             "resume",
             "state_dict",
             "load_state_dict",
+            "is_virtual",
+            "advance",
         ):
             assert getattr(time, name) == getattr(controller, name)
 

@@ -23,9 +23,15 @@ trainer gets the rest, and the trainer can keep up with about one gradient step
 per new transition (``--steps-per-run`` per ``--new-per-run``). On a slower or
 busier machine the trainer simply gets fewer steps per transition.
 
-``--seed`` seeds the environment, the agent, the buffer and the network; the run
-is still not exactly reproducible, as syncs reach the agent whenever training
-runs finish. The web API is on at ``localhost:8391`` unless ``--no-web``.
+``--seed`` seeds the environment, the agent, the buffer and the network (and
+``LaunchConfig(seed=...)``). In thread and process mode the run is still not
+exactly reproducible, as syncs reach the agent whenever training runs finish;
+``--training lockstep`` trains after every agent step in virtual pamiq time, as
+fast as the CPU allows, and the same seed gives the same learning curve:
+
+    python -m samples.cartpole_dqn --training lockstep --seed 1 --seconds 60
+
+The web API is on at ``localhost:8391`` unless ``--no-web``.
 
 The agent logs each episode's return (and epsilon) when the episode ends, the
 trainer its loss after every run: the dashboard charts them, and
@@ -63,6 +69,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--seconds", type=float, default=180.0, help="how long to run")
     add("--rate", type=float, default=500.0, help="agent steps/s; 0: unpaced")
     add("--seed", type=int, default=0)
+    add("--training", choices=["thread", "process", "lockstep"], default="thread")
     add("--report-interval", type=float, default=10.0, help="seconds between logs")
     add("--window", type=int, default=20, help="episodes in the logged mean return")
     add("--epsilon-decay-steps", type=int, default=10_000)
@@ -191,6 +198,8 @@ def main(argv: list[str] | None = None) -> None:
             max_uptime=args.seconds,
             web_api_address=web,
             loggers=tracking_loggers(args),
+            training=args.training,
+            seed=args.seed,
         ),
     )
     if agent.steps > agent.steps_at_report:

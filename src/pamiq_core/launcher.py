@@ -15,6 +15,7 @@ from pamiq_core.interaction import Interaction
 from pamiq_core.metrics import Metrics
 from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.realtime import DEFAULT_SWITCH_INTERVAL, runtime_settings
+from pamiq_core.runtime.lockstep_side import LockstepSettings, LockstepTrainingSide
 from pamiq_core.runtime.process_side import ProcessTrainingSide
 from pamiq_core.runtime.seam import TrainingSide
 from pamiq_core.runtime.stopping import (
@@ -26,6 +27,7 @@ from pamiq_core.runtime.stopping import (
     timeout_error,
 )
 from pamiq_core.runtime.thread_side import ThreadTrainingSide
+from pamiq_core.seeding import SystemRandomness, check_seed, random_components
 from pamiq_core.state_persistence import (
     PersistentStateMixin,
     StatesKeeper,
@@ -97,7 +99,11 @@ class LaunchConfig:
         training: Where the trainers run. ``"thread"``: in one training thread
             of this process. ``"process"``: in processes of their own (spawned),
             one per training group, so that their Python work cannot take the
-            agent's time and groups train in parallel.
+            agent's time and groups train in parallel. ``"lockstep"``: in the
+            inference thread, one round of trainers after every ``train_every``
+            agent steps, in virtual pamiq time that runs as fast as the CPU
+            allows; with a ``seed``, runs repeat bit for bit (see the guide's
+            page on reproducibility).
         training_groups: With ``training="process"``, the trainers' names split
             into groups, one process each (None: one group of all). Trainers that
             share a training model or a buffer must be in the same group.
@@ -116,6 +122,16 @@ class LaunchConfig:
             (``torch._dynamo`` at the first optimizer: seconds of import work
             whose full collections stall the agent). Costs that time at launch.
             False leaves the imports to the first use.
+        seed: Seeds Python's ``random``, numpy's global generator and torch (if
+            imported) when the system is built, and gives every component that
+            mixes in :class:`~pamiq_core.seeding.RandomMixin` (the random
+            buffers, for example) its own generator seeded from it and the
+            component's name. None (the default) seeds nothing. Snapshots keep
+            every generator's state either way.
+        train_every: With ``training="lockstep"``, agent steps between two rounds
+            of trainers (None: 1).
+        max_steps: With ``training="lockstep"``, agent steps after which the
+            system shuts down (counted from this launch); None for no limit.
     """
 
     states_dir: str | Path = Path("./states")
@@ -137,11 +153,14 @@ class LaunchConfig:
     max_failed_saves_in_a_row: int | None = None
     skip_saved_after_error: bool = False
     web_api_required: bool = True
-    training: Literal["thread", "process"] = "thread"
+    training: Literal["thread", "process", "lockstep"] = "thread"
     training_groups: Sequence[Sequence[str]] | None = None
     loggers: Sequence[TrackingLogger] = ()
     gc_freeze: bool = True
     preimport_torch: bool = True
+    seed: int | None = None
+    train_every: int | None = None
+    max_steps: int | None = None
 
     def __post_init__(self) -> None:
         """Check every value before anything starts.
@@ -201,6 +220,9 @@ class LaunchConfig:
             raise ValueError(
                 f"training must be one of {list(TRAINING_MODES)}, got {mode!r}."
             )
+        if self.seed is not None:
+            check_seed(self.seed, "LaunchConfig.seed")
+        self._check_lockstep(mode)
         groups = cast(object, self.training_groups)
         if groups is None:
             return
@@ -215,8 +237,30 @@ class LaunchConfig:
                 f"{groups!r}."
             )
 
+    def _check_lockstep(self, mode: object) -> None:
+        for name in ("train_every", "max_steps"):
+            value = cast(object, getattr(self, name))
+            if value is None:
+                continue
+            if mode != "lockstep":
+                raise ValueError(
+                    f"{name} needs training='lockstep' (only that mode steps the "
+                    f"agent and the trainers in turn); training is {mode!r}."
+                )
+            least = 1 if name == "train_every" else 0
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(
+                    f"{name} must be an int of at least {least} or None, got {value!r}."
+                )
+        if mode == "lockstep" and self.time_scale != 1.0:
+            raise ValueError(
+                f"time_scale has no meaning with training='lockstep' (pamiq time is "
+                f"virtual and runs as fast as the CPU allows); got {self.time_scale!r}, "
+                "leave it at 1.0."
+            )
 
-TRAINING_MODES = ("thread", "process")
+
+TRAINING_MODES = ("thread", "process", "lockstep")
 """The values ``LaunchConfig.training`` takes."""
 
 
@@ -263,10 +307,10 @@ def launch(
     config = _as_launch_config(config)
     with claim_components(interaction, models, buffers, trainers):
         system = _build_system(interaction, models, buffers, trainers, config)
-        _load_saved_state(system.state_store, config)
+        loaded = _load_saved_state(system.state_store, config)
         for model in system.training_models.values():
             model.sync()  # inference starts from the training parameters
-        _attach_training_side(system, config)
+        _attach_training_side(system, config, resumed=loaded is not None)
         _run(system, config)
 
 
@@ -285,6 +329,7 @@ class _System:
     metrics: Metrics
     tracking: SystemTracking
     training: TrainingSide | None = None
+    randomness: SystemRandomness | None = None
 
     def background_threads(self) -> list[BackgroundThread]:
         """The inference thread, then the training side's threads."""
@@ -352,6 +397,18 @@ def _build_system(
         inference_steps=lambda: inference.step_periods.steps,
     )
     state_store.register("tracking", tracking, optional=True)
+    randomness = SystemRandomness(  # seeds now: a snapshot loaded next overrides it
+        config.seed,
+        random_components(
+            [
+                *((f"buffers/{name}", b) for name, b in buffers.items()),
+                *((f"trainers/{name}", t) for name, t in trainers_dict.items()),
+                ("environment", interaction.environment),
+                ("agent", interaction.agent),
+            ]
+        ),
+    )
+    state_store.register("random", randomness, optional=True)
     metrics = Metrics(
         inference_steps=inference.step_periods,
         models={name: model.sync_stats for name, model in models.items()},
@@ -386,13 +443,20 @@ def _build_system(
         inference,
         metrics,
         tracking,
+        randomness=randomness,
     )
 
 
-def _attach_training_side(system: _System, config: LaunchConfig) -> None:
-    """Build the training side of ``config.training`` and hand it its parts."""
+def _attach_training_side(
+    system: _System, config: LaunchConfig, *, resumed: bool = False
+) -> None:
+    """Build the training side of ``config.training`` and hand it its parts.
+
+    ``resumed`` says whether a snapshot was loaded (lock-step mode starts its
+    virtual clocks from it, or else from the epoch).
+    """
     if config.training == "process":
-        side: TrainingSide = ProcessTrainingSide(
+        process_side = ProcessTrainingSide(
             system.trainers,
             system.training_models,
             system.data_users,
@@ -403,8 +467,33 @@ def _attach_training_side(system: _System, config: LaunchConfig) -> None:
                 "torch_num_threads": config.torch_num_threads,
                 "gc_freeze": config.gc_freeze,
                 "preimport_torch": config.preimport_torch,
+                "seed": config.seed,
             },
             system.tracking,
+        )
+        if system.randomness is not None:  # generators in a process stay there
+            system.randomness.hand_over(
+                [system.trainers[n] for g in process_side.groups for n in g.trainers]
+                + [system.buffers[n] for g in process_side.groups for n in g.buffers]
+            )
+        side: TrainingSide = process_side
+    elif config.training == "lockstep":
+        side = LockstepTrainingSide(
+            system.trainers,
+            system.training_models,
+            system.data_users,
+            system.buffers,
+            agent_thread=system.inference,
+            controller=system.control.controller,
+            settings=LockstepSettings(
+                train_every=config.train_every or 1,
+                max_uptime=config.max_uptime,
+                max_steps=config.max_steps,
+                resumed=resumed,
+            ),
+            steps=system.tracking.inference_step,
+            request_shutdown=system.control.request_shutdown,
+            tracker=system.tracking.tracker,
         )
     else:
         side = ThreadTrainingSide(
@@ -533,10 +622,11 @@ def _as_launch_config(config: Mapping[str, Any] | LaunchConfig | None) -> Launch
     return LaunchConfig(**config)
 
 
-def _load_saved_state(state_store: StateStore, config: LaunchConfig) -> None:
+def _load_saved_state(state_store: StateStore, config: LaunchConfig) -> Path | None:
+    """Load the snapshot ``config`` names, if any; return where it was loaded from."""
     path = config.saved_state_path
     if path is None:
-        return
+        return None
     if str(path) == LATEST:
         path = find_latest_state(
             state_store.states_dir,
@@ -547,12 +637,13 @@ def _load_saved_state(state_store: StateStore, config: LaunchConfig) -> None:
                 f"No complete saved state in '{state_store.states_dir}'; "
                 "starting fresh."
             )
-            return
+            return None
     logger.info(f"Loading state from '{path}'")
     manifest = read_manifest(Path(path))
     if manifest is not None and "note" in manifest:
         logger.warning(f"The state '{path}' was saved {manifest['note']}.")
     state_store.load_state(path)
+    return Path(path)
 
 
 def _save_final_state(

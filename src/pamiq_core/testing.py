@@ -1,17 +1,23 @@
-"""Helpers for testing your own components without starting any thread."""
+"""Helpers for testing your own components, with or without a running system."""
 
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple, cast
 from unittest.mock import MagicMock, Mock
 
 from pamiq_core.data import DataBuffer, DataCollectorsDict, DataUsersDict
-from pamiq_core.interaction import Agent
+from pamiq_core.interaction import Agent, Interaction
+from pamiq_core.launcher import LaunchConfig, launch
 from pamiq_core.model import (
     InferenceModel,
     InferenceModelsDict,
     TrainingModel,
     TrainingModelsDict,
 )
+from pamiq_core.state_persistence import find_latest_state, load_pickle
+from pamiq_core.tracking import HParamValue, RunInfo, ScalarRecord
 from pamiq_core.trainer import Trainer, TrainersDict
 from pamiq_core.utils.checks import require_instance
 
@@ -109,3 +115,135 @@ def create_mock_buffer(max_queue_size: int = 1) -> MagicMock:
     buffer = MagicMock(spec=DataBuffer)
     buffer.max_queue_size = max_queue_size
     return buffer
+
+
+class LoggedScalar(NamedTuple):
+    """A value a component logged: its namespaced name, value and step."""
+
+    name: str
+    value: float
+    step: int
+
+
+@dataclass
+class LockstepRun:
+    """A system :func:`run_lockstep` ran, for inspection.
+
+    Attributes:
+        interaction: The interaction it stepped (the very object passed).
+        models: The training models, by name.
+        buffers: The buffers, by name.
+        trainers: The trainers, by name.
+        scalars: Every value the components logged, in order (without wall times,
+            which differ from run to run).
+        time: Pamiq (virtual) time when the run stopped.
+        state_path: The final snapshot, to resume from; None when the run had no
+            ``states_dir`` (its snapshots were removed).
+    """
+
+    interaction: Interaction[Any, Any]
+    models: dict[str, TrainingModel[Any]]
+    buffers: dict[str, DataBuffer[Any, Any]]
+    trainers: dict[str, Trainer]
+    scalars: list[LoggedScalar] = field(default_factory=list[LoggedScalar])
+    time: float = 0.0
+    state_path: Path | None = None
+
+
+class _ScalarRecorder:
+    """A tracking logger that keeps every scalar in memory."""
+
+    def __init__(self) -> None:
+        self.scalars: list[LoggedScalar] = []
+
+    def open(self, run: RunInfo) -> None:
+        pass
+
+    def write(self, records: Sequence[ScalarRecord]) -> None:
+        self.scalars.extend(
+            LoggedScalar(name, value, step) for name, value, step, _ in records
+        )
+
+    def log_hparams(self, hparams: Mapping[str, HParamValue]) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def run_lockstep(
+    interaction: Interaction[Any, Any],
+    models: Mapping[str, TrainingModel[Any]] | None = None,
+    buffers: Mapping[str, DataBuffer[Any, Any]] | None = None,
+    trainers: Mapping[str, Trainer] | None = None,
+    *,
+    steps: int,
+    train_every: int = 1,
+    seed: int | None = 0,
+    states_dir: str | Path | None = None,
+    saved_state_path: str | Path | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> LockstepRun:
+    """Launch a system in lock-step mode for ``steps`` agent steps; return it.
+
+    The system runs as :func:`pamiq_core.launch` runs it with
+    ``training="lockstep"``: the same threads, saving and loading, in virtual time,
+    without the web API. With the same ``seed`` (0 by default) two calls give the
+    same results, bit for bit; a run resumed from ``state_path`` continues exactly.
+    It stops earlier only if the system does (``max_uptime`` in ``config``, a
+    Ctrl-C); an error in the system is raised here.
+
+    Args:
+        interaction: The agent and environment.
+        models: Training models by name.
+        buffers: Buffers by name.
+        trainers: Trainers by name, run in this order.
+        steps: Agent steps to take.
+        train_every: Agent steps between two rounds of trainers.
+        seed: ``LaunchConfig.seed``; None seeds nothing.
+        states_dir: Where to save snapshots (the final one at least); None uses a
+            temporary directory, removed before returning.
+        saved_state_path: A snapshot to resume from (or ``"latest"``).
+        config: Other :class:`~pamiq_core.LaunchConfig` fields, such as
+            ``max_uptime`` or ``loggers``.
+
+    Raises:
+        ValueError: If ``steps`` is negative, or a config value is invalid.
+        TypeError: If ``config`` has unknown keys.
+        Exception: Whatever the system raised.
+    """
+    given = cast(object, steps)  # checked as given, whatever its type
+    if isinstance(given, bool) or not isinstance(given, int) or given < 0:
+        raise ValueError(f"run_lockstep(steps=...) must be an int >= 0, got {steps!r}.")
+    models = dict(models or {})
+    buffers = dict(buffers or {})
+    trainers = dict(trainers or {})
+    recorder = _ScalarRecorder()
+    options: dict[str, Any] = {"web_api_address": None, **(config or {})}
+    options["loggers"] = [*options.get("loggers", ()), recorder]
+    with tempfile.TemporaryDirectory(prefix="pamiq-lockstep-") as temporary:
+        options.update(
+            states_dir=temporary if states_dir is None else states_dir,
+            saved_state_path=saved_state_path,
+            training="lockstep",
+            train_every=train_every,
+            max_steps=steps,
+            seed=seed,
+        )
+        launch_config = LaunchConfig(**options)
+        launch(interaction, models, buffers, trainers, launch_config)
+        final = find_latest_state(launch_config.states_dir)
+        assert final is not None, "launch() returns only after its final save"
+        clocks = load_pickle(final / "time.pkl")
+        return LockstepRun(
+            interaction,
+            models,
+            buffers,
+            trainers,
+            scalars=recorder.scalars,
+            time=float(clocks["scaled_anchor_time"]),
+            state_path=None if states_dir is None else final,
+        )

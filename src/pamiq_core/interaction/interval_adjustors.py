@@ -100,7 +100,8 @@ class SleepIntervalAdjustor(IntervalAdjustor):
     It never spins while the system is paused (pamiq time is then frozen): it
     sleeps instead, and pamiq ``sleep`` waits out the pause. Each spin also stops
     after at most :attr:`spin_margin` real seconds plus a little, whatever the clocks
-    say, and then falls back to sleeping.
+    say, and then falls back to sleeping. In virtual time (lock-step mode) it makes
+    one pamiq sleep to the deadline, which moves the clocks without waiting.
 
     The price is up to :attr:`spin_margin` of CPU time per period: 5 % of a core at
     100 Hz with the default, 50 % at 1 kHz. Set the class attribute (or an
@@ -119,6 +120,13 @@ class SleepIntervalAdjustor(IntervalAdjustor):
         Does nothing if the adjustor was never reset.
         """
         deadline = self._last_reset_time + self._time_to_wait
+        if time.is_virtual():
+            # A virtual sleep moves the clocks at once and costs no real time:
+            # there is no wake-up delay to spin away (lock-step mode).
+            remaining = deadline - time.perf_counter()
+            if remaining > 0:
+                time.sleep(remaining)
+            return
         spin_until: float | None = None  # real-time bound of the current spin
         while True:
             remaining = deadline - time.perf_counter()

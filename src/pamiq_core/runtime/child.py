@@ -29,6 +29,7 @@ from pamiq_core import time
 from pamiq_core.data import DataUsersDict
 from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.realtime import runtime_settings
+from pamiq_core.seeding import MAX_SEED, derive_seed, seed_everything
 from pamiq_core.thread import ThreadController
 from pamiq_core.thread.threads import TrainingThread
 from pamiq_core.tracking import (
@@ -67,6 +68,19 @@ class Payload:
     """Models whose parameters travel pickled (no shared-memory path)."""
     shared_models: dict[str, int]
     """Models that publish syncs to shared slots: the index of their slots."""
+    seed: int | None = None
+    """Seeds the process's global generators (``LaunchConfig.seed``, derived per group)."""
+
+
+def process_seed(seed: int | None, group: TrainingGroup) -> int | None:
+    """The seed of a training process's global generators, or None without a seed.
+
+    Derived from the system's seed and the group's label, so that each process
+    draws its own stream and keeps it when other groups change.
+    """
+    if seed is None:
+        return None
+    return derive_seed(seed, f"process/{group.label}") % (MAX_SEED + 1)
 
 
 class _Sender:
@@ -146,6 +160,8 @@ def main(control: Connection, data: Connection, shared: list[Any]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [_ForwardingHandler(sender)]
     root.setLevel(payload.log_level)
+    if payload.seed is not None:
+        seed_everything(payload.seed)
     with runtime_settings(
         payload.switch_interval,
         payload.torch_num_threads,

@@ -29,7 +29,7 @@ from pamiq_core.tracking import SystemTracking
 from pamiq_core.trainer import Trainer, TrainersDict
 
 from . import messages
-from .child import Payload
+from .child import Payload, process_seed
 from .process_link import ProcessLink
 from .seam import TRAINING_PARTS, TrainingGroup, TrainingSide, plan_groups, save_items
 
@@ -190,9 +190,9 @@ class ProcessTrainingSide(TrainingSide):
             data_users: All data users (the agent's collectors are theirs).
             buffers: All buffers, by name.
             groups: ``LaunchConfig.training_groups``.
-            settings: ``switch_interval``, ``torch_num_threads``, ``gc_freeze``
-                and ``preimport_torch`` for the training processes (see
-                :func:`pamiq_core.realtime.runtime_settings`).
+            settings: ``switch_interval``, ``torch_num_threads``, ``gc_freeze``,
+                ``preimport_torch`` (see :func:`pamiq_core.realtime.runtime_settings`)
+                and ``seed`` (``LaunchConfig.seed``) for the training processes.
             tracking: The system's tracking; the trainers and buffers that move
                 to a process run their system hooks there, and what they log is
                 fed back to it.
@@ -344,6 +344,7 @@ class ProcessTrainingSide(TrainingSide):
                 and n not in shared
             ),
             shared_models=shared,
+            seed=process_seed(self._settings.get("seed"), group),
         )
 
 

@@ -6,11 +6,15 @@ spread of data from far back while still taking in new data.
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import numpy as np
+from typing_extensions import override
 
 from pamiq_core.data.buffer import DataBuffer
+from pamiq_core.seeding import RandomMixin
 from pamiq_core.state_persistence import load_pickle, save_pickle
 
 from ._keyed import KeyedBuffer
@@ -73,13 +77,16 @@ def _choose_replace_probability(
     return probability
 
 
-class RandomReplacementBuffer(DataBuffer[T, list[T]]):
+class RandomReplacementBuffer(DataBuffer[T, list[T]], RandomMixin):
     """Fills up to ``max_size`` items, then replaces random slots.
 
     Once full, each new item is kept with probability ``replace_probability`` and
     then overwrites a slot chosen uniformly at random; otherwise it is discarded.
     Randomness comes from the global ``random`` module (``random.random`` and
-    ``random.randint``, looked up at each call). Touched only by the training thread.
+    ``random.randint``, looked up at each call), as in PAMIQ-Core 0.6, until the
+    buffer gets a generator of its own: ``launch`` with a seed gives it one (see
+    :class:`~pamiq_core.seeding.RandomMixin`), as do :meth:`seed_random` and the
+    first use of :attr:`rng`. Touched only by the training thread.
     """
 
     def __init__(
@@ -154,8 +161,13 @@ class RandomReplacementBuffer(DataBuffer[T, list[T]]):
         if not self.is_full:
             self._data.append(data)
             self._current_size += 1
-        elif random.random() <= self._replace_probability:
-            self._data[random.randint(0, self._max_size - 1)] = data
+            return
+        generator = self._python_generator
+        if generator is None:  # 0.6's global functions, which tests may patch
+            if random.random() <= self._replace_probability:
+                self._data[random.randint(0, self._max_size - 1)] = data
+        elif generator.random() <= self._replace_probability:
+            self._data[generator.randint(0, self._max_size - 1)] = data
 
     def get_data(self) -> list[T]:
         """A new list of the stored items in slot order (not chronological once full)."""
@@ -174,11 +186,12 @@ class RandomReplacementBuffer(DataBuffer[T, list[T]]):
         self._current_size = len(self._data)
 
 
-class DictRandomReplacementBuffer(KeyedBuffer[T]):
+class DictRandomReplacementBuffer(KeyedBuffer[T], RandomMixin):
     """A :class:`RandomReplacementBuffer` of items that are dicts with fixed keys.
 
     ``get_data`` gives each key's values in slot order. Each item is copied on
     ``add``, so a caller that reuses one dict per step never changes stored data.
+    Its generators are the inner buffer's.
     """
 
     def __init__(
@@ -193,9 +206,41 @@ class DictRandomReplacementBuffer(KeyedBuffer[T]):
         Raises:
             ValueError: As :class:`RandomReplacementBuffer` does.
         """
-        super().__init__(
-            keys,
-            RandomReplacementBuffer[dict[str, T]](
-                max_size, replace_probability, expected_survival_length
-            ),
+        self._replacing = RandomReplacementBuffer[dict[str, T]](
+            max_size, replace_probability, expected_survival_length
         )
+        super().__init__(keys, self._replacing)
+
+    @property
+    @override
+    def rng(self) -> random.Random:
+        """The inner buffer's Python generator."""
+        return self._replacing.rng
+
+    @rng.setter
+    @override
+    def rng(self, generator: random.Random) -> None:
+        self._replacing.rng = generator
+
+    @property
+    @override
+    def np_rng(self) -> np.random.Generator:
+        """The inner buffer's numpy generator (unused by the buffer)."""
+        return self._replacing.np_rng
+
+    @np_rng.setter
+    @override
+    def np_rng(self, generator: np.random.Generator) -> None:
+        self._replacing.np_rng = generator
+
+    @override
+    def seed_random(self, seed: int) -> None:
+        self._replacing.seed_random(seed)
+
+    @override
+    def random_state(self) -> dict[str, Any]:
+        return self._replacing.random_state()
+
+    @override
+    def load_random_state(self, state: Mapping[str, Any]) -> None:
+        self._replacing.load_random_state(state)

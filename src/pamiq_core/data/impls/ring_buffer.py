@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from typing_extensions import TypeVar
 
 from pamiq_core.data.buffer import DataBuffer
+from pamiq_core.seeding import RandomMixin
 
 from ._field_storage import Backend, FieldStorage, make_field_storage
 
@@ -78,7 +79,9 @@ def _uniform_below(
     return (raw % np.uint64(high)).astype(np.intp)
 
 
-class _RingBufferBase(DataBuffer[_ItemT, _BatchT], Generic[_ItemT, _BatchT, ArrayT]):
+class _RingBufferBase(
+    DataBuffer[_ItemT, _BatchT], RandomMixin, Generic[_ItemT, _BatchT, ArrayT]
+):
     """Everything :class:`RingBuffer` and :class:`DictRingBuffer` share.
 
     One preallocated storage per field, all fields of one item in the same row.
@@ -87,6 +90,10 @@ class _RingBufferBase(DataBuffer[_ItemT, _BatchT], Generic[_ItemT, _BatchT, Arra
     Subclasses say only how an item becomes one checked value per field
     (:meth:`_checked`) and how one array per field becomes what callers get
     (:meth:`_pack`).
+
+    Sampling draws from the buffer's own numpy generator, :attr:`np_rng` (see
+    :class:`~pamiq_core.seeding.RandomMixin`): started from ``seed``, reseeded by
+    ``launch`` when it has a seed, and kept in snapshots.
 
     Not thread-safe: touched only by the training thread, through its data user.
     """
@@ -122,7 +129,7 @@ class _RingBufferBase(DataBuffer[_ItemT, _BatchT], Generic[_ItemT, _BatchT, Arra
         self._capacity = max_size
         self._next_slot = 0
         self._size = 0
-        self._rng = np.random.default_rng(seed)
+        self.np_rng = np.random.default_rng(seed)
 
     @abstractmethod
     def _checked(self, data: _ItemT) -> Iterable[object]:
@@ -224,19 +231,30 @@ class _RingBufferBase(DataBuffer[_ItemT, _BatchT], Generic[_ItemT, _BatchT, Arra
     def _random_rows(
         self, batch_size: int, rng: np.random.Generator | None, replace: bool
     ) -> NDArray[np.intp]:
-        """Rows of ``batch_size`` items drawn uniformly from the stored ones."""
+        """Rows of ``batch_size`` items drawn uniformly from the stored ones.
+
+        Draws chronological positions (0 the oldest) and maps them to rows, so the
+        same draws pick the same items after a snapshot is loaded (which stores
+        the items oldest first), and a resumed run samples as the original would.
+        """
         self._check_can_sample(batch_size)
-        generator = self._rng if rng is None else rng
+        generator = self.np_rng if rng is None else rng
         if replace:
-            return _uniform_below(generator, self._size, batch_size)
-        if batch_size > self._size:
+            positions = _uniform_below(generator, self._size, batch_size)
+        elif batch_size > self._size:
             raise ValueError(
                 f"Cannot draw {batch_size} distinct items from {self._size} stored "
                 "ones; pass replace=True or a smaller batch_size."
             )
-        return generator.choice(self._size, size=batch_size, replace=False).astype(
-            np.intp
-        )
+        else:
+            positions = generator.choice(
+                self._size, size=batch_size, replace=False
+            ).astype(np.intp)
+        oldest = self._oldest
+        if oldest:
+            positions += oldest
+            positions %= self._capacity
+        return positions
 
     def _window_rows(
         self, batch_size: int, length: int, rng: np.random.Generator | None
@@ -253,7 +271,7 @@ class _RingBufferBase(DataBuffer[_ItemT, _BatchT], Generic[_ItemT, _BatchT, Arra
                 f"length must be between 1 and the number of stored items "
                 f"({self._size}), got {length}."
             )
-        generator = self._rng if rng is None else rng
+        generator = self.np_rng if rng is None else rng
         starts = _uniform_below(generator, self._size - length + 1, batch_size)
         offsets = np.arange(length, dtype=np.intp)
         return (self._oldest + starts[:, np.newaxis] + offsets) % self._capacity
@@ -365,7 +383,8 @@ class RingBuffer(_RingBufferBase[ArrayLike, ArrayT, ArrayT]):
             dtype: numpy dtype of the storage; must be numeric.
             backend: ``"numpy"`` or ``"torch"``.
             device: Where the torch storage lives (torch backend only; default CPU).
-            seed: Seed or generator for sampling when no ``rng`` is passed.
+            seed: Seed or generator for sampling when no ``rng`` is passed
+                (``launch`` with a seed reseeds it from that seed).
 
         Raises:
             ValueError: If ``max_size`` is not positive, ``shape`` has a negative
@@ -444,7 +463,8 @@ class DictRingBuffer(
             max_size: How many steps the buffer keeps (the newest).
             backend: ``"numpy"`` or ``"torch"``.
             device: Where the torch storage lives (torch backend only; default CPU).
-            seed: Seed or generator for sampling when no ``rng`` is passed.
+            seed: Seed or generator for sampling when no ``rng`` is passed
+                (``launch`` with a seed reseeds it from that seed).
 
         Raises:
             ValueError: If ``max_size`` is not positive, there are no fields, or a

@@ -144,6 +144,7 @@ class ControlThread(Thread):
         self._deferred_requests: list[_Request] = []
         self._pause_cancelled = False
         self._fatal_error: SaveFailedError | None = None
+        self._shutdown_reason: str | None = None  # set by any thread, read here
         self.last_saved_state_path: Path | None = None
         """The snapshot written by the latest successful :meth:`save_state`."""
         self.last_save_error: BaseException | None = None
@@ -263,6 +264,16 @@ class ControlThread(Thread):
             self._logger.info("Shutting down...")
         self._controller.shutdown()
         self._running = False
+        self._wakeup.set()
+
+    def request_shutdown(self, reason: str) -> None:
+        """Ask for a shutdown from another thread; the next tick carries it out.
+
+        Safe to call from any thread (lock-step mode asks when its step limit is
+        reached), unlike :meth:`shutdown`, which could race with a pause the
+        control thread is making. ``reason`` is logged.
+        """
+        self._shutdown_reason = reason
         self._wakeup.set()
 
     def save_state(self) -> None:
@@ -441,6 +452,9 @@ class ControlThread(Thread):
             self._logger.error(
                 "An exception occurred. The system will terminate immediately."
             )
+            self.shutdown()
+        if self._running and self._shutdown_reason is not None:
+            self._logger.info(self._shutdown_reason)
             self.shutdown()
         if self._running and self.is_max_uptime_reached:
             self._logger.info("Max uptime reached.")

@@ -10,8 +10,26 @@ from pamiq_core.interaction import Interaction
 from pamiq_core.metrics import StepPeriods
 from pamiq_core.utils.schedulers import TimeIntervalScheduler
 
+from ..thread_control import ThreadEventMixin
 from ..thread_types import ThreadTypes
 from .base import BackgroundThread
+
+
+class StepHook(ThreadEventMixin):
+    """Work the inference thread does around each step, in its own thread.
+
+    Lock-step mode runs the trainers here, between steps (see
+    :mod:`pamiq_core.runtime.lockstep_side`). The pause hooks run after the
+    interaction's, before the thread reports paused; the resume hooks after the
+    interaction's.
+    """
+
+    def before_step(self) -> bool:
+        """Whether to step now; False skips this tick (commands are handled next)."""
+        return True
+
+    def after_step(self) -> None:
+        """Run after each step, once the step is counted."""
 
 
 class InferenceThread(BackgroundThread):
@@ -48,6 +66,11 @@ class InferenceThread(BackgroundThread):
         self._scheduler = TimeIntervalScheduler(
             log_tick_time_statistics_interval, self.log_tick_time_statistics
         )
+        self._step_hook: StepHook | None = None
+
+    def attach_step_hook(self, hook: StepHook) -> None:
+        """Run ``hook`` around every step (one hook; attach before the thread starts)."""
+        self._step_hook = hook
 
     def log_tick_time_statistics(self) -> None:
         """Log the mean and standard deviation of the step time since the last log."""
@@ -73,6 +96,9 @@ class InferenceThread(BackgroundThread):
     @override
     def on_tick(self) -> None:
         super().on_tick()
+        hook = self._step_hook
+        if hook is not None and not hook.before_step():
+            return
         self._interaction.step()
         now = time.fixed_perf_counter()
         self.step_periods.tick(now)
@@ -84,11 +110,15 @@ class InferenceThread(BackgroundThread):
             self._sum_of_squares += period * period
         self._previous_tick_time = now
         self._scheduler.update()
+        if hook is not None:
+            hook.after_step()
 
     @override
     def on_paused(self) -> None:
-        """Pause the interaction, then report paused."""
+        """Pause the interaction (and the step hook), then report paused."""
         self._interaction.on_paused()
+        if self._step_hook is not None:
+            self._step_hook.on_paused()
         super().on_paused()
 
     @override
@@ -97,6 +127,8 @@ class InferenceThread(BackgroundThread):
         self._previous_tick_time = None
         self.step_periods.restart()
         self._interaction.on_resumed()
+        if self._step_hook is not None:
+            self._step_hook.on_resumed()
         super().on_resumed()
 
     @override
