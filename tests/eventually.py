@@ -1,11 +1,13 @@
-"""The one way tests wait for something another thread or process does.
+"""How tests wait for what another thread or process does. Never a fixed sleep.
 
-``eventually(condition)`` polls ``condition`` until it is true and fails the test with
-a message that says what never happened. Use it only where no event can be waited on
-(another process, a server socket, a file appearing); where the code under test offers
-an event, wait on the event instead. Never sleep a fixed time to "let things settle".
+Wait on an event where the thing waited for can set one: ``threading.Event`` s and
+hooks of the code under test (``ThreadStatus.wait_for_pause``), or a :class:`Count`
+that a test double in another thread increases. Where no event can be had (another
+process, a server socket, a file appearing), :func:`eventually` polls a condition.
+Both fail the test with a message that says what never happened.
 """
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -38,3 +40,50 @@ def eventually(
             described = what or getattr(condition, "__name__", repr(condition))
             raise AssertionError(f"timed out after {timeout} s waiting for {described}")
         time.sleep(POLL_INTERVAL)
+
+
+class Count:
+    """A number that a test double increases in one thread and a test waits on.
+
+    ``steps.add()`` in the double; ``steps.wait_for(5)`` in the test wakes as soon as
+    the fifth step is counted (an event, not a poll).
+    """
+
+    def __init__(self, what: str) -> None:
+        """Start at 0; ``what`` names what is counted, for failure messages."""
+        self._what = what
+        self._value = 0
+        self._changed = threading.Condition()
+
+    @property
+    def value(self) -> int:
+        """How many have been counted so far."""
+        return self._value
+
+    def add(self) -> None:
+        """Count one more, waking the tests that wait for it."""
+        with self._changed:
+            self._value += 1
+            self._changed.notify_all()
+
+    def wait_for(self, at_least: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Return once at least ``at_least`` have been counted.
+
+        Raises:
+            AssertionError: If fewer were counted within ``timeout`` real seconds.
+        """
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._value >= at_least, timeout):
+                raise AssertionError(
+                    f"timed out after {timeout} s waiting for {at_least} {self._what}; "
+                    f"counted {self._value}"
+                )
+
+    def stays_at(self, value: int, window: float) -> bool:
+        """Whether the count is still ``value`` after ``window`` real seconds.
+
+        For checks that something does *not* happen: it returns False as soon as it
+        does, so a failing check ends early and a passing one never waits on luck.
+        """
+        with self._changed:
+            return not self._changed.wait_for(lambda: self._value != value, window)

@@ -5,8 +5,9 @@ collects the observation; the trainer learns the "factor" of the model from the
 data (it just counts the items it saw, so progress is visible), and the model syncs.
 
 As a script: ``python launcher_system.py STATES_DIR MODE`` launches it, printing
-"running" once the agent has stepped. MODE ``slow-trainer`` makes a training run
-block for a long time, for the Ctrl-C tests.
+"running" once the agent has stepped and the trainer has begun a run, and "stopping"
+once a shutdown has torn the environment down. MODE ``slow-trainer`` makes a
+training run block for a long time, for the Ctrl-C tests.
 """
 
 import signal
@@ -67,6 +68,7 @@ class Counter(Environment[int, float]):
         self.count = 0
         self.actions: list[float] = []
         self.log: list[str] = []
+        self.torn_down = threading.Event()
 
     def observe(self) -> int:
         self.count += 1
@@ -80,6 +82,7 @@ class Counter(Environment[int, float]):
 
     def teardown(self) -> None:
         self.log.append("teardown")
+        self.torn_down.set()
 
     def save_state(self, path: Path) -> None:
         save_pickle(self.count, path.with_suffix(".pkl"))
@@ -109,7 +112,7 @@ class Doubler(Agent[int, float]):
         self.switch_intervals.add(sys.getswitchinterval())
         self.collector.collect(observation)
         self.stepped.set()
-        threading.Event().wait(0.001)
+        threading.Event().wait(0.001)  # a step's work; no test depends on its length
         return self.model(observation)
 
 
@@ -169,6 +172,8 @@ def main() -> None:
         system.agent.stepped.wait()
         system.trainer.training.wait()
         print("running", flush=True)
+        system.env.torn_down.wait()
+        print("stopping", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
     system.launch(states_dir=states_dir, shutdown_timeout=60.0)

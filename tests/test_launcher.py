@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time as std_time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from pamiq_core.state_persistence import (
 
 sys.path.insert(0, str(Path(__file__).parent))
 from console.openapi_check import schema_validator
+from eventually import eventually
 from launcher_system import System
 
 CHILD = Path(__file__).parent / "launcher_system.py"
@@ -53,13 +54,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = std_time.monotonic() + timeout
-    while not condition():
-        assert std_time.monotonic() < deadline, "timed out"
-        std_time.sleep(0.005)
 
 
 class TestLaunchConfig:
@@ -292,9 +286,11 @@ class TestControlOverHttp:
         runner.start()
         client = WebApiClient("localhost", port)
         try:
-            wait_until(lambda: client.get_status() is SystemStatus.ACTIVE)
-            assert client.pause() == "ok"
-            wait_until(time.is_paused)
+            eventually(
+                lambda: client.get_status() is SystemStatus.ACTIVE, what="the web API"
+            )
+            assert client.pause() == "ok"  # answered once the pause is carried out
+            assert time.is_paused()
             assert client.shutdown() == "ok"
             runner.join(timeout=30)
             assert not runner.is_alive()
@@ -344,7 +340,7 @@ class TestMetrics:
                 and metrics["trainers"]["counting"]["runs"] >= 2
             )
 
-        wait_until(busy)
+        eventually(busy, what="20 steps and 2 training runs")
         document = httpx.get(f"http://localhost:{port}/openapi.json").json()
         validator = schema_validator(document, "Metrics")
         metrics = self.metrics(client)
@@ -370,30 +366,39 @@ class TestMetrics:
         assert buffer["capacity"] == 1000
         assert 0 < buffer["size"] <= 1000
 
-        assert client.save_state() == "ok"
-        wait_until(lambda: self.metrics(client)["system"]["last_save"] is not None)
+        assert client.save_state() == "ok"  # answered once the state is saved
         last_save = self.metrics(client)["system"]["last_save"]
         assert Path(last_save["path"]).is_dir()
         assert abs(last_save["time"] - std_time.time()) < 60
 
-        assert client.pause() == "ok"
-        wait_until(lambda: self.metrics(client)["system"]["status_name"] == "paused")
-        wait_until(time.is_paused)
+        assert client.pause() == "ok"  # answered once the pause is carried out
+        assert time.is_paused()
         first = self.metrics(client)
-        std_time.sleep(0.05)
-        second = self.metrics(client)
+        assert first["system"]["status_name"] == "paused"
+        second = self.metrics(client)  # a request later in real time
         validator.validate(second)
         assert second["inference"]["steps"] == first["inference"]["steps"]
         assert second["system"]["uptime"] == first["system"]["uptime"]
         assert second["system"]["uptime_real"] > first["system"]["uptime_real"]
 
         assert client.resume() == "ok"
-        wait_until(lambda: self.metrics(client)["system"]["status_name"] == "active")
+        eventually(  # "resuming" until both threads have woken
+            lambda: self.metrics(client)["system"]["status_name"] == "active",
+            what="the status to be active",
+        )
         steps = second["inference"]["steps"]
-        wait_until(lambda: self.metrics(client)["inference"]["steps"] > steps)
+        eventually(
+            lambda: self.metrics(client)["inference"]["steps"] > steps,
+            what="steps after the resume",
+        )
 
 
-def run_child(states: Path, mode: str, interrupts: int) -> tuple[int, float]:
+def run_child(states: Path, mode: str, interrupts: int) -> int:
+    """Run launcher_system.py, press Ctrl-C ``interrupts`` times; its exit code.
+
+    The second Ctrl-C is sent once the child says the first one started the
+    shutdown ("stopping", printed when the environment is torn down).
+    """
     with subprocess.Popen(
         [sys.executable, str(CHILD), str(states), mode],
         stdout=subprocess.PIPE,
@@ -402,22 +407,22 @@ def run_child(states: Path, mode: str, interrupts: int) -> tuple[int, float]:
     ) as child:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "running"
-        started = std_time.monotonic()
-        for _ in range(interrupts):
+        for interrupt in range(interrupts):
+            if interrupt > 0:
+                assert child.stdout.readline().strip() == "stopping"
             child.send_signal(signal.SIGINT)
-            std_time.sleep(0.5)
         try:
             _, errors = child.communicate(timeout=60)
         finally:
             child.kill()
         if child.returncode not in (0, 130):
             print(errors)
-        return child.returncode, std_time.monotonic() - started
+        return child.returncode
 
 
 class TestInterrupts:
     def test_one_ctrl_c_shuts_down_and_saves(self, states: Path) -> None:
-        code, _ = run_child(states, "normal", interrupts=1)
+        code = run_child(states, "normal", interrupts=1)
         assert code == 0
         latest = find_latest_state(states)
         assert latest is not None
@@ -426,7 +431,7 @@ class TestInterrupts:
     def test_a_second_ctrl_c_exits_at_once_leaving_saved_states_intact(
         self, states: Path
     ) -> None:
-        code, _ = run_child(states, "slow-trainer", interrupts=2)
+        code = run_child(states, "slow-trainer", interrupts=2)
         assert code == 130
         # The trainer never finished, so no final save happened; nothing under a
         # snapshot name is half-written.

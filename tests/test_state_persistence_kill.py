@@ -34,6 +34,8 @@ def run_and_kill(states_dir: Path, keep: int, rng: random.Random) -> None:
         try:
             assert child.stdout is not None
             assert child.stdout.readline().strip() == "ready"
+            # The kill lands at a random moment of the saving loop: the moment is
+            # what the test varies, not a wait for anything to settle.
             time.sleep(rng.uniform(0.0, 0.25))
         finally:
             child.send_signal(signal.SIGKILL)

@@ -1,14 +1,18 @@
 """Pamiq time: scalable, pausable clocks and a sleep that respects both.
 
-Durations here are short real durations; tolerances are generous because the test
-machine may be a loaded 2-core box. What is checked is behaviour (frozen while paused,
-waits out a pause, follows the scale), not precision.
+Most tests run the controller on a :class:`ManualClock`, a stand-in for the real clocks
+that moves only when the test advances it (trio's ``MockClock``, for threads): what is
+checked (frozen while paused, waits out a pause, follows the scale) is checked
+exactly, in microseconds, however loaded the machine. Durations are powers of two so
+that the controller's arithmetic on them is exact. A few tests use the real clocks, to
+check the wiring to them; they assert only what a slow machine cannot break.
 """
 
 import math
 import pickle
 import threading
 import time as std_time
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,20 +22,158 @@ from pamiq_core import time
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.time import InvalidTimeScaleError, TimeController
 
-CLOCKS: list[tuple[str, Callable[[], float]]] = [
+CLOCK_NAMES = ["time", "perf_counter", "monotonic"]
+REAL_CLOCKS: list[tuple[str, Callable[[], float]]] = [
     ("time", std_time.time),
     ("perf_counter", std_time.perf_counter),
     ("monotonic", std_time.monotonic),
 ]
+WAIT_TIMEOUT = 20.0
+"""Real seconds a test waits for a sleeper thread before failing (a guard, not a pause)."""
+
+
+class ManualClock:
+    """The real clocks as ``pamiq_core.time`` sees them, moved only by :meth:`advance`.
+
+    It replaces the module's standard ``time`` (``time``, ``perf_counter``,
+    ``monotonic``) and its ``threading``, so that the controllers made while it is
+    installed wait on :class:`ManualCondition` s: a timed wait ends when the clock
+    is advanced to its deadline, never because real time passed. With
+    :attr:`autojump`, a timed wait advances the clock to its deadline at once.
+    """
+
+    def __init__(self) -> None:
+        # Powers of two apart from the epoch: sums with the tests' durations are exact.
+        self._bases = {
+            "time": 1_700_000_000.0,
+            "perf_counter": 1024.0,
+            "monotonic": 4096.0,
+        }
+        self._elapsed = 0.0
+        self._changed = threading.Condition()  # guards _elapsed, _deadlines
+        self._deadlines: list[float] = []  # one per wait in progress, on _elapsed
+        self._conditions: list[threading.Condition] = []
+        self.autojump = False
+        self.waits_begun = 0
+
+    def time(self) -> float:
+        return self._bases["time"] + self._elapsed
+
+    def perf_counter(self) -> float:
+        return self._bases["perf_counter"] + self._elapsed
+
+    def monotonic(self) -> float:
+        return self._bases["monotonic"] + self._elapsed
+
+    @property
+    def elapsed(self) -> float:
+        """Real seconds the test (or autojump) has advanced the clock by."""
+        return self._elapsed
+
+    def advance(self, secs: float) -> None:
+        """Let ``secs`` real seconds pass; waits whose deadline came end."""
+        with self._changed:
+            self._elapsed += secs
+            conditions = list(self._conditions)
+        for condition in conditions:
+            with condition:
+                condition.notify_all()
+
+    def wait_for_sleepers(self, *time_left: float) -> None:
+        """Block until the waits in progress end in exactly ``time_left`` real seconds.
+
+        ``math.inf`` stands for a wait without a timeout (one that only a pause,
+        resume or scale change ends). Fails after :data:`WAIT_TIMEOUT` real seconds.
+        """
+
+        def left() -> list[float]:
+            return sorted(deadline - self._elapsed for deadline in self._deadlines)
+
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: left() == pytest.approx(sorted(time_left)), WAIT_TIMEOUT
+            ):
+                raise AssertionError(
+                    f"expected sleepers waiting {sorted(time_left)} s, "
+                    f"they wait {left()} s"
+                )
+
+    def condition(self, lock: threading.RLock) -> "ManualCondition":
+        condition = ManualCondition(lock, self)
+        with self._changed:
+            self._conditions.append(condition.real)
+        return condition
+
+    def begin_wait(self, timeout: float | None) -> float:
+        with self._changed:
+            deadline = math.inf if timeout is None else self._elapsed + timeout
+            self._deadlines.append(deadline)
+            self.waits_begun += 1
+            self._changed.notify_all()
+        return deadline
+
+    def end_wait(self, deadline: float) -> None:
+        with self._changed:
+            self._deadlines.remove(deadline)
+            self._changed.notify_all()
+
+    def has_reached(self, deadline: float) -> bool:
+        return self._elapsed >= deadline
+
+
+class ManualCondition:
+    """A :class:`threading.Condition` whose timeouts run on a :class:`ManualClock`."""
+
+    def __init__(self, lock: threading.RLock, clock: ManualClock) -> None:
+        self.real = threading.Condition(lock)
+        self._clock = clock
+        self._notifications = 0
+
+    def notify_all(self) -> None:
+        self._notifications += 1
+        self.real.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is not None and self._clock.autojump:
+            self._clock.advance(timeout)
+            return False
+        seen = self._notifications
+        deadline = self._clock.begin_wait(timeout)
+        try:
+            while self._notifications == seen and not self._clock.has_reached(deadline):
+                self.real.wait()  # woken by notify_all or by the clock's advance
+        finally:
+            self._clock.end_wait(deadline)
+        return self._notifications != seen
 
 
 @pytest.fixture
-def controller() -> TimeController:
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """Installs a :class:`ManualClock` under ``pamiq_core.time``."""
+    manual = ManualClock()
+    monkeypatch.setattr(time, "_std_time", manual)
+    monkeypatch.setattr(
+        time,
+        "threading",
+        types.SimpleNamespace(RLock=threading.RLock, Condition=manual.condition),
+    )
+    return manual
+
+
+@pytest.fixture
+def controller(clock: ManualClock) -> TimeController:
+    """A controller on the manual clock."""
     return TimeController()
 
 
-def read(controller: TimeController, clock: str) -> float:
-    reader: Callable[[], float] = getattr(controller, clock)
+@pytest.fixture
+def real_controller() -> TimeController:
+    """A controller on the real clocks."""
+    return TimeController()
+
+
+def read(controller: TimeController, name: str) -> float:
+    reader: Callable[[], float] = getattr(controller, name)
     return reader()
 
 
@@ -41,164 +183,232 @@ def run_in_thread(target: Callable[[], object]) -> threading.Thread:
     return thread
 
 
+class Sleeper:
+    """Calls ``controller.sleep(secs)`` in a thread of its own."""
+
+    def __init__(self, controller: TimeController, secs: float) -> None:
+        self.done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._sleep, args=(controller, secs), daemon=True
+        )
+        self._thread.start()
+
+    def _sleep(self, controller: TimeController, secs: float) -> None:
+        controller.sleep(secs)
+        self.done.set()
+
+    def wait_until_done(self) -> None:
+        assert self.done.wait(WAIT_TIMEOUT), "the sleeper never woke up"
+        self._thread.join(WAIT_TIMEOUT)
+
+
 class TestClocks:
-    @pytest.mark.parametrize(("clock", "real"), CLOCKS)
+    @pytest.mark.parametrize(("name", "real"), REAL_CLOCKS)
     def test_a_fresh_controller_reads_like_the_real_clock(
-        self, controller: TimeController, clock: str, real: Callable[[], float]
+        self, real_controller: TimeController, name: str, real: Callable[[], float]
     ) -> None:
-        assert read(controller, clock) == pytest.approx(real(), abs=0.01)
+        before = real()
+        reading = read(real_controller, name)
+        after = real()
+        assert before - 1e-6 <= reading <= after + 1e-6  # 1e-6: rounding of anchors
 
-    @pytest.mark.parametrize(("clock", "real"), CLOCKS)
+    @pytest.mark.parametrize("name", CLOCK_NAMES)
+    def test_running_clocks_count_real_time(
+        self, clock: ManualClock, controller: TimeController, name: str
+    ) -> None:
+        start = read(controller, name)
+        clock.advance(0.25)
+        assert read(controller, name) - start == 0.25
+
+    @pytest.mark.parametrize("name", CLOCK_NAMES)
     def test_paused_clocks_stand_still(
-        self, controller: TimeController, clock: str, real: Callable[[], float]
+        self, clock: ManualClock, controller: TimeController, name: str
     ) -> None:
         controller.pause()
-        frozen = read(controller, clock)
-        std_time.sleep(0.02)
-        assert read(controller, clock) == frozen
+        frozen = read(controller, name)
+        clock.advance(3600.0)
+        assert read(controller, name) == frozen
 
-    @pytest.mark.parametrize(("clock", "real"), CLOCKS)
+    @pytest.mark.parametrize("name", CLOCK_NAMES)
     def test_paused_span_is_not_counted(
-        self, controller: TimeController, clock: str, real: Callable[[], float]
+        self, clock: ManualClock, controller: TimeController, name: str
     ) -> None:
-        before = read(controller, clock)
+        before = read(controller, name)
+        clock.advance(0.5)
         controller.pause()
-        std_time.sleep(0.2)
+        clock.advance(3600.0)
         controller.resume()
-        assert read(controller, clock) - before < 0.15
+        clock.advance(0.25)
+        assert read(controller, name) - before == 0.75
 
-    @pytest.mark.parametrize(("clock", "real"), CLOCKS)
+    @pytest.mark.parametrize("name", CLOCK_NAMES)
     def test_scale_makes_time_run_faster(
-        self, controller: TimeController, clock: str, real: Callable[[], float]
+        self, clock: ManualClock, controller: TimeController, name: str
     ) -> None:
-        controller.set_time_scale(10.0)
-        real_start, start = real(), read(controller, clock)
-        std_time.sleep(0.05)
-        pamiq_elapsed = read(controller, clock) - start
-        real_elapsed = real() - real_start
-        assert pamiq_elapsed == pytest.approx(10 * real_elapsed, rel=0.2)
+        controller.set_time_scale(8.0)
+        start = read(controller, name)
+        clock.advance(0.125)
+        assert read(controller, name) - start == 1.0
 
-    @pytest.mark.parametrize(("clock", "real"), CLOCKS)
+    @pytest.mark.parametrize("name", CLOCK_NAMES)
     def test_readings_never_go_backwards(
-        self, controller: TimeController, clock: str, real: Callable[[], float]
+        self, clock: ManualClock, controller: TimeController, name: str
     ) -> None:
-        readings = [read(controller, clock)]
+        readings = [read(controller, name)]
         for scale in (3.0, 0.5, 1.0):
             controller.pause()
-            readings.append(read(controller, clock))
+            readings.append(read(controller, name))
+            clock.advance(0.1)
             controller.set_time_scale(scale)
-            readings.append(read(controller, clock))
+            readings.append(read(controller, name))
             controller.resume()
-            readings.append(read(controller, clock))
+            readings.append(read(controller, name))
+            clock.advance(0.1)
             controller.state_dict()
-            readings.append(read(controller, clock))
+            readings.append(read(controller, name))
         assert readings == sorted(readings)
+        assert readings[-1] - readings[0] == pytest.approx(0.3 + 0.05 + 0.1)
 
 
 class TestPauseAndScale:
-    def test_pause_and_resume_are_idempotent(self, controller: TimeController) -> None:
+    def test_pause_and_resume_are_idempotent(
+        self, clock: ManualClock, controller: TimeController
+    ) -> None:
         assert not controller.is_paused()
         controller.pause()
         frozen = controller.time()
         controller.pause()
+        clock.advance(1.0)
         assert controller.is_paused()
         assert controller.time() == frozen
         controller.resume()
         controller.resume()
         assert not controller.is_paused()
+        clock.advance(1.0)
+        assert controller.time() == frozen + 1.0
 
-    def test_scale_can_change_while_paused(self, controller: TimeController) -> None:
+    def test_scale_can_change_while_paused(
+        self, clock: ManualClock, controller: TimeController
+    ) -> None:
         controller.pause()
         frozen = controller.time()
         controller.set_time_scale(4.0)
         assert controller.get_time_scale() == 4.0
+        clock.advance(1.0)
         assert controller.time() == frozen
+        controller.resume()
+        clock.advance(1.0)
+        assert controller.time() == frozen + 4.0  # the new rate applies after resume
 
     @pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf")])
     def test_invalid_scale_is_rejected_with_the_value(
-        self, controller: TimeController, scale: float
+        self, real_controller: TimeController, scale: float
     ) -> None:
         with pytest.raises(ValueError, match="Time scale must be > 0") as info:
-            controller.set_time_scale(scale)
+            real_controller.set_time_scale(scale)
         assert repr(scale) in str(info.value)
         assert isinstance(info.value, AssertionError)  # what 0.6 raised
         assert isinstance(info.value, InvalidTimeScaleError)
-        assert controller.get_time_scale() == 1.0
+        assert real_controller.get_time_scale() == 1.0
 
 
 class TestSleep:
-    def test_sleeps_the_given_pamiq_duration(self, controller: TimeController) -> None:
-        start = std_time.perf_counter()
-        controller.sleep(0.05)
-        assert std_time.perf_counter() - start >= 0.05
-
-    def test_sleeps_the_scaled_duration(self, controller: TimeController) -> None:
-        controller.set_time_scale(5.0)
-        start = std_time.perf_counter()
+    def test_sleeps_the_given_pamiq_duration(
+        self, clock: ManualClock, controller: TimeController
+    ) -> None:
+        clock.autojump = True
         controller.sleep(0.5)
-        elapsed = std_time.perf_counter() - start
-        assert 0.1 <= elapsed < 0.4
+        assert clock.elapsed == 0.5
+
+    def test_sleeps_the_scaled_duration(
+        self, clock: ManualClock, controller: TimeController
+    ) -> None:
+        controller.set_time_scale(4.0)
+        clock.autojump = True
+        controller.sleep(2.0)
+        assert clock.elapsed == 0.5
+
+    def test_a_real_sleep_lasts_at_least_its_duration(
+        self, real_controller: TimeController
+    ) -> None:
+        start = std_time.perf_counter()
+        real_controller.sleep(0.02)
+        assert std_time.perf_counter() - start >= 0.02
 
     def test_scale_change_during_a_sleep_applies_to_the_rest(
-        self, controller: TimeController
+        self, clock: ManualClock, controller: TimeController
     ) -> None:
-        start = std_time.perf_counter()
-        sleeper = run_in_thread(lambda: controller.sleep(2.0))
-        std_time.sleep(0.05)
-        controller.set_time_scale(100.0)
-        sleeper.join(timeout=1.0)
-        assert not sleeper.is_alive()
-        assert std_time.perf_counter() - start < 1.0
+        sleeper = Sleeper(controller, 2.0)
+        clock.wait_for_sleepers(2.0)
+        clock.advance(1.0)
+        controller.set_time_scale(64.0)
+        clock.wait_for_sleepers(1.0 / 64)  # the pamiq second left, at 64x
+        assert not sleeper.done.is_set()
+        clock.advance(1.0 / 64)
+        sleeper.wait_until_done()
 
     def test_blocks_while_paused_and_wakes_on_resume(
-        self, controller: TimeController
+        self, clock: ManualClock, controller: TimeController
     ) -> None:
         controller.pause()
-        sleeper = run_in_thread(lambda: controller.sleep(0.01))
-        sleeper.join(timeout=0.2)
-        assert sleeper.is_alive()  # 0.6 returned at once; we wait for resume
+        sleeper = Sleeper(controller, 0.25)
+        clock.wait_for_sleepers(math.inf)  # waits for the resume, not for a time
+        clock.advance(3600.0)
+        assert not sleeper.done.is_set()  # 0.6 returned at once
         controller.resume()
-        sleeper.join(timeout=5.0)
-        assert not sleeper.is_alive()
+        clock.wait_for_sleepers(0.25)
+        clock.advance(0.25)
+        sleeper.wait_until_done()
 
     def test_a_pause_during_a_sleep_extends_it(
-        self, controller: TimeController
+        self, clock: ManualClock, controller: TimeController
     ) -> None:
-        sleeper = run_in_thread(lambda: controller.sleep(0.1))
+        sleeper = Sleeper(controller, 0.5)
+        clock.wait_for_sleepers(0.5)
+        clock.advance(0.25)
         controller.pause()
-        sleeper.join(timeout=0.3)
-        assert sleeper.is_alive()
+        clock.wait_for_sleepers(math.inf)
+        clock.advance(3600.0)
         controller.resume()
-        sleeper.join(timeout=5.0)
-        assert not sleeper.is_alive()
+        clock.wait_for_sleepers(0.25)  # the rest of the sleep, not counting the pause
+        assert not sleeper.done.is_set()
+        clock.advance(0.25)
+        sleeper.wait_until_done()
 
-    def test_does_not_spin_while_paused(self, controller: TimeController) -> None:
-        controller.pause()
-        cpu_before = std_time.thread_time()
-        done = threading.Event()
+    def test_does_not_use_the_cpu_while_paused(
+        self, real_controller: TimeController
+    ) -> None:
+        real_controller.pause()
+        sleeping = threading.Event()
         used: list[float] = []
 
         def sleep_and_measure() -> None:
             start = std_time.thread_time()
-            controller.sleep(0.01)
+            sleeping.set()
+            real_controller.sleep(0.01)
             used.append(std_time.thread_time() - start)
-            done.set()
 
-        sleeper = run_in_thread(sleep_and_measure)
+        sleeper = threading.Thread(target=sleep_and_measure, daemon=True)
+        sleeper.start()
+        assert sleeping.wait(WAIT_TIMEOUT)
+        # Real time for the sleeper to spend paused: the span whose CPU cost is
+        # measured (a thread polling the clock would use most of it).
         std_time.sleep(0.3)
-        controller.resume()
-        assert done.wait(timeout=5.0)
-        sleeper.join()
-        assert std_time.thread_time() - cpu_before < 0.1
-        assert used[0] < 0.05  # CPU time of the sleeper over 0.3 s of pause
+        real_controller.resume()
+        sleeper.join(WAIT_TIMEOUT)
+        assert used[0] < 0.05
 
-    def test_many_sleepers_all_wake_on_resume(self, controller: TimeController) -> None:
+    def test_many_sleepers_all_wake_on_resume(
+        self, clock: ManualClock, controller: TimeController
+    ) -> None:
         controller.pause()
-        sleepers = [run_in_thread(lambda: controller.sleep(0.001)) for _ in range(16)]
+        sleepers = [Sleeper(controller, 0.125) for _ in range(16)]
+        clock.wait_for_sleepers(*[math.inf] * 16)
         controller.resume()
+        clock.wait_for_sleepers(*[0.125] * 16)
+        clock.advance(0.125)
         for sleeper in sleepers:
-            sleeper.join(timeout=5.0)
-            assert not sleeper.is_alive()
+            sleeper.wait_until_done()
 
     @pytest.mark.parametrize("secs", [-0.1, float("nan")])
     def test_rejects_negative_durations(
@@ -207,8 +417,11 @@ class TestSleep:
         with pytest.raises(ValueError, match="non-negative"):
             controller.sleep(secs)
 
-    def test_zero_returns_at_once(self, controller: TimeController) -> None:
+    def test_zero_returns_at_once(
+        self, clock: ManualClock, controller: TimeController
+    ) -> None:
         controller.sleep(0)
+        assert clock.waits_begun == 0
 
 
 class TestState:
@@ -225,45 +438,45 @@ class TestState:
         assert state["scaled_anchor_time"] == controller._anchors.scaled_time
 
     def test_reading_the_state_never_moves_time(
-        self, controller: TimeController
+        self, clock: ManualClock, controller: TimeController
     ) -> None:
-        controller.set_time_scale(1000.0)
-        for _ in range(100):
-            controller.state_dict()
-        # 100 reads take far less than a millisecond of real time per read; if each
-        # read jumped time forward by the scaled time since the last anchoring (0.6),
-        # the clock would run ahead of real time x scale.
-        start_real = std_time.time()
+        controller.set_time_scale(1024.0)
         start = controller.time()
         for _ in range(100):
             controller.state_dict()
-        elapsed_real = std_time.time() - start_real
-        assert controller.time() - start <= 1000.0 * elapsed_real * 1.5 + 0.01
+        # 0.6 moved the clock forward by the scaled time since the last read on
+        # every read; here no real time passes, so no pamiq time may pass either.
+        assert controller.time() == start
+        clock.advance(1.0 / 1024)
+        assert controller.time() == start + 1.0
 
     def test_loading_continues_from_the_saved_readings(
-        self, controller: TimeController
+        self, clock: ManualClock, controller: TimeController
     ) -> None:
         controller.pause()
         saved = controller.state_dict()
+        clock.advance(3600.0)  # the system is down for an hour
         restored = TimeController()
-        restored.pause()
         restored.load_state_dict(saved)
         assert restored.time() == saved["scaled_anchor_time"]
         assert restored.perf_counter() == saved["scaled_anchor_perf_counter"]
         assert restored.monotonic() == saved["scaled_anchor_monotonic"]
+        clock.advance(0.5)
+        assert restored.time() == saved["scaled_anchor_time"] + 0.5
 
     def test_loading_keeps_scale_and_pause_state(
-        self, controller: TimeController
+        self, real_controller: TimeController
     ) -> None:
         saved = TimeController().state_dict()
-        controller.set_time_scale(2.0)
-        controller.load_state_dict(saved)
-        assert controller.get_time_scale() == 2.0
-        assert not controller.is_paused()
+        real_controller.set_time_scale(2.0)
+        real_controller.load_state_dict(saved)
+        assert real_controller.get_time_scale() == 2.0
+        assert not real_controller.is_paused()
 
     def test_save_and_load_use_one_pickle_file(
-        self, controller: TimeController, tmp_path: Path
+        self, real_controller: TimeController, tmp_path: Path
     ) -> None:
+        controller = real_controller
         assert isinstance(controller, PersistentStateMixin)
         controller.pause()
         controller.save_state(tmp_path / "time")
@@ -291,11 +504,11 @@ def readings(controller: TimeController) -> tuple[float, float, float]:
 
 class TestVirtualTime:
     def test_virtual_clocks_stand_still_while_real_time_passes(
-        self, controller: TimeController
+        self, controller: TimeController, clock: ManualClock
     ) -> None:
         controller.use_virtual_time()
         before = readings(controller)
-        std_time.sleep(0.02)
+        clock.advance(0.02)
         assert readings(controller) == before
         assert controller.is_virtual()
 
@@ -363,7 +576,7 @@ class TestVirtualTime:
         assert controller.time() == 2.0
 
     def test_a_resumed_clock_reads_what_an_uninterrupted_one_reads_bit_for_bit(
-        self, controller: TimeController
+        self, controller: TimeController, clock: ManualClock
     ) -> None:
         steps = [0.1, 1 / 3, 0.02, 1e-9, 7.25] * 40
         controller.use_virtual_time(
@@ -378,7 +591,7 @@ class TestVirtualTime:
         saved = pickle.loads(pickle.dumps(controller.state_dict()))
         resumed = TimeController()
         resumed.load_state_dict(saved)
-        std_time.sleep(0.01)  # the clock runs on until virtual time starts
+        clock.advance(0.01)  # the clock runs on until virtual time starts
         resumed.use_virtual_time(resumed.last_loaded_state())
         for secs in steps[100:]:
             controller.advance(secs)
@@ -386,7 +599,7 @@ class TestVirtualTime:
             assert readings(resumed) == readings(controller)
 
     def test_last_loaded_state_is_what_was_loaded_not_where_the_clock_is_now(
-        self, controller: TimeController
+        self, controller: TimeController, clock: ManualClock
     ) -> None:
         assert controller.last_loaded_state() is None
         state: TimeController.TimeControllerState = {
@@ -395,12 +608,12 @@ class TestVirtualTime:
             "scaled_anchor_perf_counter": 9.0,
         }
         controller.load_state_dict(state)
-        std_time.sleep(0.01)
+        clock.advance(0.01)
         assert controller.time() > 7.0
         assert controller.last_loaded_state() == state
 
     def test_loading_a_state_keeps_the_clocks_virtual(
-        self, controller: TimeController
+        self, controller: TimeController, clock: ManualClock
     ) -> None:
         controller.use_virtual_time(time.VIRTUAL_EPOCH)
         controller.load_state_dict(
@@ -410,12 +623,12 @@ class TestVirtualTime:
                 "scaled_anchor_perf_counter": 9.0,
             }
         )
-        std_time.sleep(0.01)
+        clock.advance(0.01)
         assert controller.is_virtual()
         assert readings(controller) == (7.0, 9.0, 8.0)
 
     def test_real_time_goes_on_from_the_last_virtual_reading(
-        self, controller: TimeController
+        self, controller: TimeController, clock: ManualClock
     ) -> None:
         controller.use_virtual_time(time.VIRTUAL_EPOCH)
         controller.advance(1000.0)
@@ -423,11 +636,11 @@ class TestVirtualTime:
         assert not controller.is_virtual()
         first = readings(controller)
         assert all(1000.0 <= r < 1001.0 for r in first)
-        std_time.sleep(0.02)
+        clock.advance(0.02)
         assert all(r > f for r, f in zip(readings(controller), first, strict=True))
 
     def test_use_real_time_keeps_the_current_pause_and_scale(
-        self, controller: TimeController
+        self, controller: TimeController, clock: ManualClock
     ) -> None:
         controller.use_virtual_time()
         controller.set_time_scale(2.0)
@@ -436,7 +649,7 @@ class TestVirtualTime:
         assert controller.is_paused()
         assert controller.get_time_scale() == 2.0
         frozen = controller.time()
-        std_time.sleep(0.01)
+        clock.advance(0.01)
         assert controller.time() == frozen
         controller.use_real_time()  # idempotent
 
@@ -514,9 +727,27 @@ class TestModuleFunctions:
         assert time.fixed_sleep is std_time.sleep
         assert time.fixed_time is std_time.time
 
-    def test_pausing_through_the_module_pauses_the_global_clock(self) -> None:
+    def test_pausing_through_the_module_pauses_the_global_clock(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         time.pause()
         assert time.get_global_time_controller().is_paused()
         frozen = time.time()
-        std_time.sleep(0.01)
-        assert time.time() == frozen
+        with monkeypatch.context() as an_hour_later:
+            # Only read while it is installed: the global clock is re-anchored (on
+            # resume) after it is gone, so later tests see the real clocks.
+            an_hour_later.setattr(time, "_std_time", HourLater())
+            assert time.time() == frozen
+
+
+class HourLater:
+    """The real clocks, an hour from now."""
+
+    def time(self) -> float:
+        return std_time.time() + 3600.0
+
+    def perf_counter(self) -> float:
+        return std_time.perf_counter() + 3600.0
+
+    def monotonic(self) -> float:
+        return std_time.monotonic() + 3600.0

@@ -1,5 +1,4 @@
 import math
-import statistics
 import threading
 import time as std_time
 from collections.abc import Iterator
@@ -183,7 +182,9 @@ class TestFinishingWithASpin:
         adjustor.reset()
         started = std_time.perf_counter()
         adjustor.adjust()
-        assert std_time.perf_counter() - started < 0.1
+        # Given up after about a millisecond of real time; the bound is wide for a
+        # loaded machine and still catches a spin that waits for the frozen clock.
+        assert std_time.perf_counter() - started < 1.0
         assert clock.sleeps == [pytest.approx(0.0001)]
 
 
@@ -198,33 +199,40 @@ def private_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[TimeController]:
 
 
 class TestRealTime:
-    """Timing checks with generous bounds; tight numbers: benchmarks/interval.py."""
+    """The adjustor on the real clocks.
+
+    Only what a loaded machine cannot break is asserted: a stalled thread makes a
+    period longer, never shorter, so upper bounds are loose. How close periods come
+    to the interval is measured, not asserted, by ``benchmarks/interval.py``.
+    """
 
     @pytest.mark.parametrize(("interval", "trials"), [(0.01, 50), (0.05, 10)])
-    def test_periods_are_close_to_the_interval(
+    def test_no_period_is_short_and_the_fastest_is_close_to_the_interval(
         self, interval: float, trials: int
     ) -> None:
         adjustor = SleepIntervalAdjustor(interval)
         adjustor.reset()
         periods = [adjustor.adjust() for _ in range(trials)]
-        assert statistics.mean(periods) == pytest.approx(interval, abs=0.005)
         assert min(periods) >= interval
+        assert min(periods) < 1.5 * interval, sorted(periods)
 
     def test_waits_out_a_pause_without_spinning(
         self, private_time: TimeController
     ) -> None:
         adjustor = SleepIntervalAdjustor(0.05)
+        started_real = std_time.perf_counter()
         adjustor.reset()
         private_time.pause()
+        # The pause lasts at least 0.3 s of real time: the span whose cost is checked.
         resumer = threading.Timer(0.3, private_time.resume)
         resumer.start()
-        started_real, started_cpu = std_time.perf_counter(), std_time.thread_time()
+        started_cpu = std_time.thread_time()
         delta = adjustor.adjust()
         resumer.join()
         real = std_time.perf_counter() - started_real
         cpu = std_time.thread_time() - started_cpu
-        assert real >= 0.3
-        assert delta == pytest.approx(0.05, abs=0.1)  # the 0.3 s pause does not count
+        assert delta >= 0.05
+        assert real - delta >= 0.3 - 1e-6  # the pause is left out of the period
         assert cpu < 0.1
 
     def test_time_scale_shortens_the_real_period(
@@ -232,7 +240,9 @@ class TestRealTime:
     ) -> None:
         private_time.set_time_scale(10.0)
         adjustor = SleepIntervalAdjustor(0.5)
-        adjustor.reset()
         started = std_time.perf_counter()
-        assert adjustor.adjust() == pytest.approx(0.5, abs=0.1)
-        assert std_time.perf_counter() - started < 0.3
+        adjustor.reset()
+        delta = adjustor.adjust()
+        real = std_time.perf_counter() - started
+        assert real < 0.5  # unscaled, the period would last 0.5 real seconds
+        assert 0.5 <= delta <= 10.0 * real + 1e-6  # pamiq time ran 10 times as fast

@@ -154,6 +154,8 @@ class TestInferenceModelProperty:
     def test_is_created_once_when_threads_race_for_it(self) -> None:
         class SlowToCreate(ScaleTrainer):
             def _create_inference_model(self) -> Scale:
+                # Slow creation widens the window in which a racing thread would
+                # create a second model; the test passes whatever its length.
                 time.sleep(0.01)
                 return super()._create_inference_model()
 

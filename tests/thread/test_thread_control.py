@@ -1,6 +1,5 @@
 import logging
 import threading
-import time
 from unittest import mock
 
 import pytest
@@ -14,13 +13,71 @@ from pamiq_core.thread import (
     ThreadStatus,
     ThreadStatusesMonitor,
     ThreadTypes,
+    thread_control,
 )
+
+WAIT = 20.0
+"""Real seconds a test waits for another thread before failing (a guard, not a pause)."""
 
 
 def start(target: object) -> threading.Thread:
     thread = threading.Thread(target=target, daemon=True)  # type: ignore[arg-type]
     thread.start()
     return thread
+
+
+class Hooks:
+    """Pause and resume hooks that log their calls and set an event for each."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+        self.paused = threading.Event()
+        self.resumed = threading.Event()
+
+    def on_paused(self) -> None:
+        self.log.append("paused")
+        self.paused.set()
+
+    def on_resumed(self) -> None:
+        self.log.append("resumed")
+        self.resumed.set()
+
+
+class ManualClock:
+    """Stands in for the real clock of ``thread_control``; moves only when waited on.
+
+    A status's ``wait_for_pause(timeout)`` on this clock returns at once, as if
+    ``timeout`` seconds had passed without a pause, and advances the clock by that
+    much; so does ``sleep``. A wait for threads that never pause then takes
+    microseconds, and the clock says how long it would have taken.
+    """
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, secs: float) -> None:
+        self.now += secs
+
+    def view(self, status: ThreadStatus) -> ReadOnlyThreadStatus:
+        """A read-only view of ``status`` whose waits for a pause run on this clock."""
+
+        def wait_for_pause(timeout: float) -> bool:
+            self.now += timeout
+            return status.is_pause()
+
+        view = status.read_only
+        view.wait_for_pause = wait_for_pause
+        return view
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    manual = ManualClock()
+    monkeypatch.setattr(thread_control, "time", manual)
+    return manual
 
 
 class TestThreadEventMixin:
@@ -74,7 +131,7 @@ class TestThreadController:
         assert not controller.wait_for_resume(0.01)
         waiter = start(lambda: controller.wait_for_resume(10.0))
         controller.resume()
-        waiter.join(timeout=5)
+        waiter.join(timeout=WAIT)
         assert not waiter.is_alive()
 
     def test_wait_for_command_wakes_on_pause_and_shutdown(self) -> None:
@@ -86,7 +143,7 @@ class TestThreadController:
         assert not controller.wait_for_command(0.01)
         waiter = start(lambda: controller.wait_for_command(10.0))
         controller.shutdown()
-        waiter.join(timeout=5)
+        waiter.join(timeout=WAIT)
         assert not waiter.is_alive()
         assert controller.wait_for_command(0.0)
 
@@ -117,38 +174,35 @@ class TestControllerCommandHandler:
 
     def test_blocks_while_paused_with_hooks_around_the_pause(self) -> None:
         controller = ThreadController()
-        log: list[str] = []
+        hooks = Hooks()
         handler = ControllerCommandHandler(
-            controller.read_only,
-            lambda: log.append("paused"),
-            lambda: log.append("resumed"),
+            controller.read_only, hooks.on_paused, hooks.on_resumed
         )
         controller.pause()
-        waiter = start(handler.stop_if_pause)
-        waiter.join(timeout=0.1)
-        assert waiter.is_alive()
-        assert log == ["paused"]
+        returned = threading.Event()
+        waiter = start(lambda: (handler.stop_if_pause(), returned.set()))
+        assert hooks.paused.wait(WAIT), "the pause hook never ran"
+        assert not returned.wait(0.05)  # blocked (without the block, it returns now)
+        assert hooks.log == ["paused"]
         controller.resume()
-        waiter.join(timeout=5)
+        waiter.join(timeout=WAIT)
         assert not waiter.is_alive()
-        assert log == ["paused", "resumed"]
+        assert hooks.log == ["paused", "resumed"]
 
     def test_shutdown_while_paused_ends_the_loop_without_resume_hooks(self) -> None:
         controller = ThreadController()
-        log: list[str] = []
+        hooks = Hooks()
         handler = ControllerCommandHandler(
-            controller.read_only,
-            lambda: log.append("paused"),
-            lambda: log.append("resumed"),
+            controller.read_only, hooks.on_paused, hooks.on_resumed
         )
         controller.pause()
         result: list[bool] = []
         waiter = start(lambda: result.append(handler.manage_loop()))
-        time.sleep(0.05)
+        assert hooks.paused.wait(WAIT), "the pause hook never ran"
         controller.shutdown()
-        waiter.join(timeout=5)
+        waiter.join(timeout=WAIT)
         assert result == [False]
-        assert log == ["paused"]
+        assert hooks.log == ["paused"]
 
     def test_default_callbacks_do_nothing(self) -> None:
         controller = ThreadController()
@@ -156,7 +210,7 @@ class TestControllerCommandHandler:
         controller.pause()
         waiter = start(handler.stop_if_pause)
         controller.resume()
-        waiter.join(timeout=5)
+        waiter.join(timeout=WAIT)
         assert not waiter.is_alive()
 
 
@@ -219,21 +273,37 @@ class TestThreadStatusesMonitor:
 
     def test_waits_for_threads_pausing_at_different_times(self) -> None:
         inference, training, monitor = statuses()
-        start(lambda: (time.sleep(0.02), inference.pause()))
-        start(lambda: (time.sleep(0.05), training.pause()))
-        assert monitor.wait_for_all_threads_pause(10.0)
+        waiting = threading.Event()
+        seen_inference_paused = threading.Event()
+
+        def between_waits() -> bool:
+            if inference.is_pause():
+                seen_inference_paused.set()
+            waiting.set()
+            return True
+
+        def pause_one_then_the_other() -> None:
+            waiting.wait(WAIT)
+            inference.pause()
+            # The monitor sees one thread paused and goes on waiting for the other.
+            seen_inference_paused.wait(WAIT)
+            training.pause()
+
+        start(pause_one_then_the_other)
+        assert monitor.wait_for_all_threads_pause(WAIT, between_waits=between_waits)
+        assert seen_inference_paused.is_set()
 
     def test_the_timeout_is_shared_not_multiplied(
-        self, caplog: pytest.LogCaptureFixture
+        self, clock: ManualClock, caplog: pytest.LogCaptureFixture
     ) -> None:
         monitor = ThreadStatusesMonitor(
-            {thread_type: ThreadStatus().read_only for thread_type in ThreadTypes}
+            {t: clock.view(ThreadStatus()) for t in ThreadTypes}
         )
-        started = time.monotonic()
+        started = clock.now
         with caplog.at_level(logging.ERROR):
             assert not monitor.wait_for_all_threads_pause(0.3)
-        # One shared timeout (about 0.3 s), not one per thread (0.9 s).
-        assert time.monotonic() - started < 0.8
+        # One shared timeout (0.3 s), not one per thread (0.9 s).
+        assert clock.now - started == pytest.approx(0.3)
         for name in ("control", "inference", "training"):
             assert f"'{name}' thread to pause after 0.3 seconds" in caplog.text
 
@@ -248,15 +318,21 @@ class TestThreadStatusesMonitor:
         assert "'training'" in caplog.text
 
     def test_gives_up_at_once_on_a_thread_that_died(
-        self, caplog: pytest.LogCaptureFixture
+        self, clock: ManualClock, caplog: pytest.LogCaptureFixture
     ) -> None:
-        inference, training, monitor = statuses()
+        inference, training = ThreadStatus(), ThreadStatus()
+        monitor = ThreadStatusesMonitor(
+            {
+                ThreadTypes.INFERENCE: clock.view(inference),
+                ThreadTypes.TRAINING: clock.view(training),
+            }
+        )
         inference.pause()
         training.exception_raised()
-        started = time.monotonic()
+        started = clock.now
         with caplog.at_level(logging.ERROR):
             assert not monitor.wait_for_all_threads_pause(60.0)
-        assert time.monotonic() - started < 30.0
+        assert clock.now == started  # not a moment of the 60 s was waited
         assert "'training' thread cannot pause: it died" in caplog.text
 
     def test_logs_each_failed_thread(self, caplog: pytest.LogCaptureFixture) -> None:

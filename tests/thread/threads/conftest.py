@@ -4,6 +4,7 @@ from collections.abc import Iterator
 import pytest
 from typing_extensions import override
 
+from eventually import Count
 from pamiq_core import time
 from pamiq_core.thread import ThreadTypes
 from pamiq_core.thread.threads import BackgroundThread, ControlThread
@@ -24,7 +25,7 @@ class Worker(BackgroundThread):
     def __init__(self) -> None:
         super().__init__()
         self.log: list[str] = []
-        self.ticks = 0
+        self.ticks = Count("ticks")
         self.in_pause_hook = threading.Event()
         self.release_pause_hook = threading.Event()
         self.release_pause_hook.set()
@@ -32,10 +33,10 @@ class Worker(BackgroundThread):
 
     @override
     def on_tick(self) -> None:
-        self.ticks += 1
+        self.ticks.add()
         if self.fail_on_tick is not None:
             raise self.fail_on_tick
-        threading.Event().wait(0.001)
+        threading.Event().wait(0.001)  # a step's work; no test depends on its length
 
     @override
     def on_paused(self) -> None:
@@ -82,13 +83,26 @@ class System:
         except BaseException as e:
             self.error = e
 
-    def start(self) -> "System":
+    def start(self, *, control_loop: bool = True) -> "System":
+        """Start the background threads and, unless told not to, the control loop.
+
+        Without the control loop, the test plays the control thread itself.
+        """
         self.inference.start()
         self.training.start()
-        self.runner.start()
+        if control_loop:
+            self.runner.start()
         return self
+
+    def wait_until_both_step(self) -> None:
+        """Return once both background threads have stepped again (so run, not paused)."""
+        for worker in (self.inference, self.training):
+            worker.ticks.wait_for(worker.ticks.value + 1)
 
     def stop(self) -> None:
         self.control.shutdown()
-        for thread in (self.runner, self.inference, self.training):
+        started = [self.inference, self.training]
+        if self.runner.ident is not None:
+            started.append(self.runner)
+        for thread in started:
             thread.join(timeout=10)

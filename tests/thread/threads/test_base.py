@@ -1,5 +1,4 @@
 import logging
-import threading
 from unittest import mock
 
 import pytest
@@ -106,8 +105,7 @@ class TestBackgroundThread:
         worker = Worker()
         worker.attach_controller(controller.read_only)
         worker.start()
-        while worker.ticks < 3:
-            threading.Event().wait(0.001)
+        worker.ticks.wait_for(3)
         assert worker.is_alive()
         controller.shutdown()
         worker.join(timeout=5)
@@ -126,12 +124,10 @@ class TestBackgroundThread:
         assert not worker.thread_status.is_pause()  # hook still running
         worker.release_pause_hook.set()
         assert worker.thread_status.wait_for_pause(5)
-        ticks = worker.ticks
-        threading.Event().wait(0.05)
-        assert worker.ticks == ticks  # no stepping while paused
+        ticks = worker.ticks.value
+        assert worker.ticks.stays_at(ticks, window=0.05)  # no stepping while paused
         controller.resume()
-        while worker.thread_status.is_pause():
-            threading.Event().wait(0.001)
+        worker.ticks.wait_for(ticks + 1)  # steps again, its resume hooks done
         controller.shutdown()
         worker.join(timeout=5)
         assert worker.log == ["paused", "resumed", "finally"]

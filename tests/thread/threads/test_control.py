@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 
+from eventually import Count
 from pamiq_core import time
 from pamiq_core.console.web_api import ControlCommands
 from pamiq_core.state_persistence import LatestStatesKeeper, StateStore
@@ -69,9 +70,7 @@ class TestPauseAndResume:
         system.control.try_pause()
         system.control.resume()
         assert not time.is_paused()
-        ticks = system.inference.ticks
-        while system.inference.ticks == ticks:
-            std_time.sleep(0.001)
+        system.inference.ticks.wait_for(system.inference.ticks.value + 1)
 
     def test_gives_up_after_the_attempts_and_leaves_the_system_running(
         self, store: StateStore, caplog: pytest.LogCaptureFixture
@@ -202,7 +201,9 @@ class TestPauseWhileCommandsArrive:
         control = make_control(store, timeout_for_all_threads_pause=60.0)
         running = System(control)
         running.training.release_pause_hook.clear()  # the trainer will not pause
-        running.start()
+        # This thread and `pausing` play the control thread: its loop would take
+        # the server's commands too.
+        running.start(control_loop=False)
         try:
             server = FakeServer([])
             control._web_api_server = server  # type: ignore[assignment]
@@ -211,7 +212,7 @@ class TestPauseWhileCommandsArrive:
             )
             results: list[bool] = []
             pausing.start()
-            running.training.in_pause_hook.wait(30)
+            assert running.training.in_pause_hook.wait(30)
             server.commands.append(ControlCommands.SHUTDOWN)
             pausing.join(timeout=30)
             assert results == [False]
@@ -226,7 +227,7 @@ class TestPauseWhileCommandsArrive:
         control = make_control(store, timeout_for_all_threads_pause=60.0)
         running = System(control)
         running.training.release_pause_hook.clear()
-        running.start()
+        running.start(control_loop=False)
         try:
             server = FakeServer([])
             control._web_api_server = server  # type: ignore[assignment]
@@ -235,7 +236,7 @@ class TestPauseWhileCommandsArrive:
                 target=lambda: results.append(control.try_pause())
             )
             pausing.start()
-            running.training.in_pause_hook.wait(30)
+            assert running.training.in_pause_hook.wait(30)
             server.commands.append(ControlCommands.RESUME)
             pausing.join(timeout=30)
             assert results == [False]
@@ -262,13 +263,15 @@ class FakeServer:
 class TestRun:
     def test_saves_when_the_condition_says_so(self, store: StateStore) -> None:
         answers = iter([False, True] + [False] * 1_000_000)
-        control = make_control(store, save_state_condition=lambda: next(answers))
+        saved = threading.Event()
+        control = make_control(
+            store,
+            save_state_condition=lambda: next(answers),
+            events=lambda kind, _: saved.set() if kind == "save" else None,
+        )
         running = System(control).start()
         try:
-            for _ in range(1000):
-                if list(store.states_dir.iterdir()):
-                    break
-                std_time.sleep(0.005)
+            assert saved.wait(30), "the control thread never saved"
             assert len(list(store.states_dir.iterdir())) == 1
         finally:
             running.stop()
@@ -333,23 +336,18 @@ class TestRun:
         assert std_time.thread_time() - cpu < 0.2  # 0.6 spins: about 0.5 s of CPU
 
     def test_wake_runs_the_next_tick_at_once(self, store: StateStore) -> None:
-        ticks: list[float] = []
+        ticks = Count("control ticks")
 
         def condition() -> bool:
-            ticks.append(std_time.perf_counter())
+            ticks.add()
             return False
 
         control = make_control(store, save_state_condition=condition)
-        control.TICK_INTERVAL = 10.0  # type: ignore[misc]
+        control.TICK_INTERVAL = 60.0  # type: ignore[misc]
         running = System(control).start()
         try:
-            while not ticks:
-                std_time.sleep(0.001)
+            ticks.wait_for(1)
             control.wake()
-            for _ in range(1000):
-                if len(ticks) >= 2:
-                    break
-                std_time.sleep(0.005)
-            assert len(ticks) >= 2
+            ticks.wait_for(2, timeout=30.0)  # within half the interval: it woke
         finally:
             running.stop()

@@ -5,12 +5,13 @@ import logging
 import math
 import socket
 import time as std_time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
 import pytest
 
+from eventually import eventually
 from pamiq_core import time
 from pamiq_core.console import ControlCommands, SystemStatus, WebApiClient
 from pamiq_core.console.web_api import TOKEN_ENV_VAR
@@ -30,15 +31,6 @@ def is_listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(2.0)
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = std_time.monotonic() + timeout
-    while not condition():
-        if std_time.monotonic() > deadline:
-            return False
-        std_time.sleep(0.01)
-    return True
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +61,9 @@ def running(store: StateStore, port: int, client: WebApiClient) -> Iterator[Syst
         store, timeout_for_all_threads_pause=5.0, web_api_address=("localhost", port)
     )
     system = System(control).start()
-    assert wait_until(lambda: client.get_status() is not SystemStatus.OFFLINE)
+    eventually(
+        lambda: client.get_status() is not SystemStatus.OFFLINE, what="the web API"
+    )
     yield system
     system.stop()
 
@@ -110,27 +104,25 @@ class TestConstruction:
 class TestDrivenOverHttp:
     def test_pause_and_resume(self, running: System, client: WebApiClient) -> None:
         assert client.get_status() is SystemStatus.ACTIVE
-        assert client.pause() == "ok"
-        assert wait_until(lambda: client.get_status() is SystemStatus.PAUSED)
+        assert client.pause() == "ok"  # answered once the pause is carried out
+        assert client.get_status() is SystemStatus.PAUSED
         assert running.inference.thread_status.is_pause()
         assert running.training.thread_status.is_pause()
-        # The control thread pauses pamiq time right after the threads report paused.
-        assert wait_until(time.is_paused)
+        assert time.is_paused()
 
         assert client.resume() == "ok"
-        assert wait_until(lambda: client.get_status() is SystemStatus.ACTIVE)
         assert not time.is_paused()
-        ticks = running.inference.ticks
-        assert wait_until(lambda: running.inference.ticks > ticks)
+        running.wait_until_both_step()
+        assert client.get_status() is SystemStatus.ACTIVE
 
     def test_save_state(
         self, running: System, client: WebApiClient, store: StateStore
     ) -> None:
-        assert client.save_state() == "ok"
-        assert wait_until(lambda: running.control.last_saved_state_path is not None)
+        assert client.save_state() == "ok"  # answered once the state is saved
         assert running.control.last_saved_state_path is not None
         assert running.control.last_saved_state_path.parent == store.states_dir
-        assert client.get_status() is SystemStatus.ACTIVE  # resumed after saving
+        running.wait_until_both_step()  # resumed after saving
+        assert client.get_status() is SystemStatus.ACTIVE
 
     def test_shutdown_ends_the_run_and_frees_the_port(
         self, running: System, client: WebApiClient, port: int
@@ -152,9 +144,12 @@ class TestDrivenOverHttp:
         control.TICK_INTERVAL = 60.0  # type: ignore[misc]
         system = System(control).start()
         try:
-            assert wait_until(lambda: client.get_status() is SystemStatus.ACTIVE)
+            eventually(
+                lambda: client.get_status() is SystemStatus.ACTIVE, what="the web API"
+            )
+            # "ok": carried out within the reply timeout, long before the next tick.
             assert client.pause() == "ok"
-            assert wait_until(lambda: client.get_status() is SystemStatus.PAUSED)
+            assert client.get_status() is SystemStatus.PAUSED
         finally:
             system.stop()
 
@@ -166,7 +161,9 @@ class TestDrivenOverHttp:
         stranger = WebApiClient("localhost", port)
         insider = WebApiClient("localhost", port, token="s3cret")
         try:
-            assert wait_until(lambda: insider.get_status() is SystemStatus.ACTIVE)
+            eventually(
+                lambda: insider.get_status() is SystemStatus.ACTIVE, what="the web API"
+            )
             assert stranger.get_status() is SystemStatus.OFFLINE
             assert stranger.shutdown() is None
             assert insider.shutdown() == "ok"
@@ -189,7 +186,7 @@ class TestMetrics:
         )
         system = System(control).start()
         try:
-            assert wait_until(lambda: client.get_metrics() is not None)
+            eventually(lambda: client.get_metrics() is not None, what="the metrics")
             assert client.get_metrics() == {"answer": 42}
         finally:
             system.stop()
@@ -206,8 +203,7 @@ class TestMetrics:
         stats = running.control.system_stats
         assert stats.started is not None
         assert stats.last_save is None
-        assert client.save_state() == "ok"
-        assert wait_until(lambda: stats.last_save is not None)
+        assert client.save_state() == "ok"  # answered once the state is saved
         assert stats.last_save is not None
         assert stats.last_save[0] == str(running.control.last_saved_state_path)
         summary = stats.summary()
@@ -221,10 +217,8 @@ class TestMetrics:
         self, running: System, client: WebApiClient
     ) -> None:
         assert running.control.system_status() is SystemStatus.ACTIVE
-        assert client.pause() == "ok"
-        assert wait_until(
-            lambda: running.control.system_status() is SystemStatus.PAUSED
-        )
+        assert client.pause() == "ok"  # answered once the pause is carried out
+        assert running.control.system_status() is SystemStatus.PAUSED
         assert client.get_status() is SystemStatus.PAUSED
 
 
@@ -312,7 +306,10 @@ class TestLifetime:
             control = ControlThread(store, web_api_address=("localhost", port))
             system = System(control).start()
             try:
-                assert wait_until(lambda: client.get_status() is SystemStatus.ACTIVE)
+                eventually(
+                    lambda: client.get_status() is SystemStatus.ACTIVE,
+                    what="the web API",
+                )
             finally:
                 system.stop()
             assert not is_listening(port)

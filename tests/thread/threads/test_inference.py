@@ -1,10 +1,10 @@
 import logging
 import threading
-import time as std_time
-from typing import Any
 
 import pytest
 
+from eventually import Count, eventually
+from pamiq_core import time
 from pamiq_core.interaction import Agent, Environment, Interaction
 from pamiq_core.thread import ThreadController
 from pamiq_core.thread.threads import InferenceThread
@@ -13,11 +13,11 @@ from pamiq_core.thread.threads import InferenceThread
 class Countdown(Environment[int, int]):
     def __init__(self, log: list[str]) -> None:
         self.log = log
-        self.observations = 0
+        self.observations = Count("observations")
 
     def observe(self) -> int:
-        self.observations += 1
-        return self.observations
+        self.observations.add()
+        return self.observations.value
 
     def affect(self, action: int) -> None:
         pass
@@ -47,7 +47,7 @@ class Echo(Agent[int, int]):
     def step(self, observation: int) -> int:
         if observation == self.fail_at:
             raise RuntimeError(f"agent failed at step {observation}")
-        threading.Event().wait(0.0005)
+        threading.Event().wait(0.0005)  # a step's work; no test depends on its length
         return observation
 
     def on_paused(self) -> None:
@@ -72,18 +72,24 @@ def make(
     return thread, controller, agent, env, log
 
 
-def wait_for(condition: Any, timeout: float = 10.0) -> None:
-    deadline = std_time.monotonic() + timeout
-    while not condition():
-        assert std_time.monotonic() < deadline, "timed out"
-        std_time.sleep(0.001)
+class SteppingClock:
+    """A real-time clock that moves only as steps read it: ``step`` seconds a read."""
+
+    step = 0.001
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def perf_counter(self) -> float:
+        self.now += self.step
+        return self.now
 
 
 class TestInferenceThread:
     def test_sets_up_steps_and_tears_down_the_interaction(self) -> None:
         thread, controller, _, env, log = make()
         thread.start()
-        wait_for(lambda: env.observations >= 5)
+        env.observations.wait_for(5)
         controller.shutdown()
         thread.join(timeout=10)
         assert log[0] == "env setup"
@@ -91,7 +97,7 @@ class TestInferenceThread:
         assert thread.step_periods.steps >= 5
 
     def test_pause_hooks_run_before_the_thread_reports_paused(self) -> None:
-        thread, controller, agent, _, log = make()
+        thread, controller, agent, env, log = make()
         agent.finish_pause_hook.clear()
         thread.start()
         controller.pause()
@@ -100,25 +106,31 @@ class TestInferenceThread:
         agent.finish_pause_hook.set()
         assert thread.thread_status.wait_for_pause(10)
         assert log[-2:] == ["agent paused", "env paused"]
+        observations = env.observations.value
         controller.resume()
-        wait_for(thread.thread_status.is_resume)
+        env.observations.wait_for(observations + 1)  # steps again, after its hooks
         assert log[-2:] == ["agent resumed", "env resumed"]
+        assert thread.thread_status.is_resume()
         controller.shutdown()
         thread.join(timeout=10)
 
-    def test_a_pause_is_not_counted_as_a_step_period(self) -> None:
+    def test_a_pause_is_not_counted_as_a_step_period(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        clock = SteppingClock()
+        monkeypatch.setattr(time, "fixed_perf_counter", clock.perf_counter)
         thread, controller, _, env, _ = make()
         thread.start()
-        wait_for(lambda: env.observations >= 3)
+        env.observations.wait_for(3)
         controller.pause()
         assert thread.thread_status.wait_for_pause(10)
-        std_time.sleep(0.3)
+        clock.now += 3600.0  # an hour paused
         controller.resume()
-        steps = thread.step_periods.steps
-        wait_for(lambda: thread.step_periods.steps >= steps + 3)
+        env.observations.wait_for(env.observations.value + 3)
         controller.shutdown()
         thread.join(timeout=10)
-        assert max(thread.step_periods.periods()) < 0.25
+        assert thread.step_periods.periods()
+        assert max(thread.step_periods.periods()) == pytest.approx(clock.step)
 
     def test_an_agent_error_tears_down_and_is_kept(self) -> None:
         thread, _, _, _, log = make(fail_at=3)
@@ -132,7 +144,7 @@ class TestInferenceThread:
         thread, controller, _, _, _ = make()
         with caplog.at_level(logging.INFO):
             thread.start()
-            wait_for(lambda: "Step time:" in caplog.text)
+            eventually(lambda: "Step time:" in caplog.text, what="a step-time log")
             controller.shutdown()
             thread.join(timeout=10)
         assert " steps." in caplog.text

@@ -1,10 +1,14 @@
 import threading
-import time as std_time
-from typing import Any
 
-from pamiq_core.thread import ThreadController
+import pytest
+
+from eventually import Count
+from pamiq_core.thread import ReadOnlyController, ThreadController
 from pamiq_core.thread.threads import TrainingThread
 from pamiq_core.trainer import Trainer, TrainersDict
+
+WAIT = 20.0
+"""Real seconds a test waits for the training thread before failing."""
 
 
 class Scripted(Trainer):
@@ -14,6 +18,7 @@ class Scripted(Trainer):
         self.log = log
         self.trainable = trainable
         self.checks = 0
+        self.runs = Count(f"runs of {name}")
 
     def is_trainable(self) -> bool:
         self.checks += 1
@@ -21,7 +26,8 @@ class Scripted(Trainer):
 
     def train(self) -> None:
         self.log.append(self.name)
-        threading.Event().wait(0.0005)
+        threading.Event().wait(0.0005)  # a run's work; no test depends on its length
+        self.runs.add()
 
     def on_paused(self) -> None:
         self.log.append(f"{self.name} paused")
@@ -30,46 +36,72 @@ class Scripted(Trainer):
         self.log.append(f"{self.name} resumed")
 
 
-def start(trainers: dict[str, Trainer]) -> tuple[TrainingThread, ThreadController]:
+class Watched:
+    """A controller whose view tells the test each time the thread rests on it."""
+
+    def __init__(self) -> None:
+        self.controller = ThreadController()
+        self.view: ReadOnlyController = self.controller.read_only
+        self.rests = Count("rests")
+
+        def rest(timeout: float) -> bool:
+            self.rests.add()
+            return self.controller.wait_for_command(timeout)
+
+        self.view.wait_for_command = rest
+
+
+def start(
+    trainers: dict[str, Trainer],
+) -> tuple[TrainingThread, ThreadController, Watched]:
     thread = TrainingThread(TrainersDict(trainers))
-    controller = ThreadController()
-    thread.attach_controller(controller.read_only)
+    watched = Watched()
+    thread.attach_controller(watched.view)
     thread.start()
-    return thread, controller
-
-
-def wait_for(condition: Any, timeout: float = 10.0) -> None:
-    deadline = std_time.monotonic() + timeout
-    while not condition():
-        assert std_time.monotonic() < deadline, "timed out"
-        std_time.sleep(0.001)
+    return thread, watched.controller, watched
 
 
 class TestTrainingThread:
     def test_runs_trainers_round_robin(self) -> None:
         log: list[str] = []
-        thread, controller = start({"a": Scripted("a", log), "b": Scripted("b", log)})
-        wait_for(lambda: len(log) >= 6)
+        a, b = Scripted("a", log), Scripted("b", log)
+        thread, controller, _ = start({"a": a, "b": b})
+        a.runs.wait_for(3)
+        b.runs.wait_for(3)
         controller.shutdown()
-        thread.join(timeout=10)
+        thread.join(timeout=WAIT)
         trained = [entry for entry in log if entry in ("a", "b")]
         assert trained[:6] == ["a", "b", "a", "b", "a", "b"]
         assert thread.run_stats["a"].runs >= 3
 
     def test_rests_without_spinning_when_nothing_can_train(self) -> None:
         idle = Scripted("idle", [], trainable=False)
-        thread, controller = start({"idle": idle})
-        std_time.sleep(0.5)
-        checks = idle.checks
-        controller.shutdown()
-        thread.join(timeout=10)
-        # With backoff up to 10 ms, 0.5 s allows about 50 checks; a spinning
-        # thread would check hundreds of thousands of times.
-        assert 5 <= checks < 2_000
+        thread = TrainingThread(TrainersDict({"idle": idle}))
+        controller = ThreadController()
+        view = controller.read_only
+        rests: list[float] = []
+
+        def rest(timeout: float) -> bool:
+            rests.append(timeout)
+            if len(rests) == 10:
+                controller.shutdown()
+            return controller.is_shutdown()  # as if it waited the whole timeout
+
+        view.wait_for_command = rest
+        thread.attach_controller(view)
+        thread.run()  # in this thread, until the tenth rest shuts it down
+        # One check per rest, each rest twice the last up to the cap: no spinning.
+        assert idle.checks == 10
+        smallest, largest = TrainingThread.IDLE_WAIT_MIN, TrainingThread.IDLE_WAIT_MAX
+        expected = [min(smallest * 2**n, largest) for n in range(10)]
+        assert rests == pytest.approx(expected)
+        assert rests[-1] == largest
 
     def test_an_idle_thread_pauses_and_shuts_down_promptly(self) -> None:
-        thread, controller = start({"idle": Scripted("idle", [], trainable=False)})
-        std_time.sleep(0.1)
+        thread, controller, watched = start(
+            {"idle": Scripted("idle", [], trainable=False)}
+        )
+        watched.rests.wait_for(1)
         controller.pause()
         assert thread.thread_status.wait_for_pause(5)
         controller.resume()
@@ -78,8 +110,8 @@ class TestTrainingThread:
         assert not thread.is_alive()
 
     def test_with_no_trainers_it_just_waits(self) -> None:
-        thread, controller = start({})
-        std_time.sleep(0.05)
+        thread, controller, watched = start({})
+        watched.rests.wait_for(1)
         controller.shutdown()
         thread.join(timeout=5)
         assert not thread.is_alive()
@@ -87,21 +119,24 @@ class TestTrainingThread:
 
     def test_forwards_pause_and_resume_to_the_trainers(self) -> None:
         log: list[str] = []
-        thread, controller = start({"a": Scripted("a", log)})
+        a = Scripted("a", log)
+        thread, controller, _ = start({"a": a})
         controller.pause()
         assert thread.thread_status.wait_for_pause(5)
         assert log[-1] == "a paused"
+        runs = a.runs.value
         controller.resume()
-        wait_for(lambda: "a resumed" in log)
+        a.runs.wait_for(runs + 1)
+        assert "a resumed" in log
         controller.shutdown()
-        thread.join(timeout=5)
+        thread.join(timeout=WAIT)
 
     def test_a_trainer_error_is_kept(self) -> None:
         class Broken(Scripted):
             def train(self) -> None:
                 raise ValueError("loss is nan")
 
-        thread, _ = start({"broken": Broken("broken", [])})
-        thread.join(timeout=10)
+        thread, _, _ = start({"broken": Broken("broken", [])})
+        thread.join(timeout=WAIT)
         assert isinstance(thread.exception, ValueError)
         assert thread.thread_status.is_exception_raised()
