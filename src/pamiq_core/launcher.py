@@ -16,6 +16,7 @@ from pamiq_core.metrics import Metrics
 from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.realtime import DEFAULT_SWITCH_INTERVAL, runtime_settings
 from pamiq_core.runtime.process_side import ProcessTrainingSide
+from pamiq_core.runtime.ray_config import RayConfig
 from pamiq_core.runtime.seam import TrainingSide
 from pamiq_core.runtime.stopping import (
     ShutdownTimeoutError,
@@ -96,10 +97,16 @@ class LaunchConfig:
         training: Where the trainers run. ``"thread"``: in one training thread
             of this process. ``"process"``: in processes of their own (spawned),
             one per training group, so that their Python work cannot take the
-            agent's time and groups train in parallel.
-        training_groups: With ``training="process"``, the trainers' names split
-            into groups, one process each (None: one group of all). Trainers that
-            share a training model or a buffer must be in the same group.
+            agent's time and groups train in parallel. ``"ray"``: in Ray
+            actors, one per training group, anywhere on a Ray cluster (the
+            ``ray`` extra; see ``ray``).
+        training_groups: With ``training="process"`` or ``"ray"``, the
+            trainers' names split into groups, one process or actor each (None:
+            one group of all). Trainers that share a training model or a buffer
+            must be in the same group.
+        ray: With ``training="ray"``: the cluster, each group's placement and
+            replicas, and what a failed group does (a
+            :class:`~pamiq_core.runtime.RayConfig`; None: its defaults).
         loggers: Where the scalars that components log go (TensorBoard, CSV,
             MLflow or your own; see :mod:`pamiq_core.tracking`). They are kept
             for the dashboard in any case.
@@ -124,8 +131,9 @@ class LaunchConfig:
     max_failed_saves_in_a_row: int | None = None
     skip_saved_after_error: bool = False
     web_api_required: bool = True
-    training: Literal["thread", "process"] = "thread"
+    training: Literal["thread", "process", "ray"] = "thread"
     training_groups: Sequence[Sequence[str]] | None = None
+    ray: RayConfig | None = None
     loggers: Sequence[TrackingLogger] = ()
 
     def __post_init__(self) -> None:
@@ -182,13 +190,20 @@ class LaunchConfig:
             raise ValueError(
                 f"training must be one of {list(TRAINING_MODES)}, got {mode!r}."
             )
+        ray = cast(object, self.ray)
+        if ray is not None and not isinstance(ray, RayConfig):
+            raise ValueError(f"ray must be a RayConfig or None, got {ray!r}.")
+        if ray is not None and mode != "ray":
+            raise ValueError(
+                f"ray (a RayConfig) needs training='ray'; training is {mode!r}."
+            )
         groups = cast(object, self.training_groups)
         if groups is None:
             return
-        if mode != "process":
+        if mode not in ("process", "ray"):
             raise ValueError(
-                "training_groups needs training='process' (each group runs in a "
-                f"process of its own); training is {mode!r}."
+                "training_groups needs training='process' or 'ray' (each group "
+                f"runs in a process or actor of its own); training is {mode!r}."
             )
         if isinstance(groups, str) or not isinstance(groups, Sequence):
             raise ValueError(
@@ -197,7 +212,7 @@ class LaunchConfig:
             )
 
 
-TRAINING_MODES = ("thread", "process")
+TRAINING_MODES = ("thread", "process", "ray")
 """The values ``LaunchConfig.training`` takes."""
 
 
@@ -371,6 +386,10 @@ def _build_system(
 
 def _attach_training_side(system: _System, config: LaunchConfig) -> None:
     """Build the training side of ``config.training`` and hand it its parts."""
+    settings = {
+        "switch_interval": config.switch_interval,
+        "torch_num_threads": config.torch_num_threads,
+    }
     if config.training == "process":
         side: TrainingSide = ProcessTrainingSide(
             system.trainers,
@@ -378,11 +397,21 @@ def _attach_training_side(system: _System, config: LaunchConfig) -> None:
             system.data_users,
             system.buffers,
             config.training_groups,
-            {
-                "switch_interval": config.switch_interval,
-                "torch_num_threads": config.torch_num_threads,
-            },
+            settings,
             system.tracking,
+        )
+    elif config.training == "ray":
+        from pamiq_core.runtime.ray_side import RayTrainingSide  # noqa: PLC0415
+
+        side = RayTrainingSide(
+            system.trainers,
+            system.training_models,
+            system.data_users,
+            system.buffers,
+            config.training_groups,
+            {**settings, "states_dir": config.states_dir},
+            system.tracking,
+            config.ray or RayConfig(),
         )
     else:
         side = ThreadTrainingSide(
@@ -393,6 +422,7 @@ def _attach_training_side(system: _System, config: LaunchConfig) -> None:
         system.parts[name].target = part
     system.metrics.trainers = dict(side.run_stats())
     system.metrics.buffers = dict(side.buffer_views())
+    system.metrics.groups = side.group_summaries
     statuses: dict[ThreadTypes | str, ReadOnlyThreadStatus] = {
         ThreadTypes.INFERENCE: system.inference.thread_status
     }

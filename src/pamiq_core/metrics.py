@@ -91,6 +91,31 @@ class BufferSummary(TypedDict, closed=True):
     """The buffer's ``max_size``; None if it has none."""
 
 
+class GroupSummary(TypedDict, closed=True):
+    """A training group that runs elsewhere (``training="ray"``), and its channels."""
+
+    status: str
+    """``"starting"``, ``"running"``, ``"down"`` (being restarted) or ``"failed"``."""
+    where: str | None
+    """The address of the node(s) it runs on."""
+    down_reason: str | None
+    """Why it is down, while it is."""
+    restarts: int
+    """Restarts after a failure so far."""
+    replicas: int
+    """Data-parallel replicas of the group."""
+    items_sent: int
+    """Collected items sent to it."""
+    items_dropped: int
+    """Collected items dropped because it fell behind."""
+    parameter_updates: int
+    """Syncs whose parameters reached the agent."""
+    parameter_bytes: int
+    """Bytes of those parameters."""
+    last_parameter_delay: float | None
+    """Seconds from the latest such sync to its hand-over to the agent."""
+
+
 class LastSave(TypedDict, closed=True):
     """The latest snapshot saved while running."""
 
@@ -150,6 +175,8 @@ class MetricsSnapshot(TypedDict, closed=True):
     """Syncs and versions per model."""
     buffers: dict[str, BufferSummary]
     """Fill per buffer."""
+    groups: dict[str, GroupSummary]
+    """Training groups that run elsewhere (Ray mode), by label."""
 
 
 SummaryT_co = TypeVar("SummaryT_co", covariant=True)
@@ -424,6 +451,8 @@ class Metrics:
     )
     buffers: Mapping[str, Sized] = field(default_factory=dict[str, Sized])
     """Buffer name to an object with ``len()`` and optionally ``max_size``."""
+    groups: Callable[[], dict[str, GroupSummary]] = dict
+    """Tells the state of the training groups that run elsewhere."""
     system: Summarized[SystemSummary] = field(default_factory=SystemStats)
     status: Callable[[], StatusLike] | None = None
     """Tells the current system status; None reports it as unknown."""
@@ -445,4 +474,5 @@ class Metrics:
             "trainers": {n: s.summary() for n, s in list(self.trainers.items())},
             "models": {n: s.summary() for n, s in list(self.models.items())},
             "buffers": {n: buffer_summary(b) for n, b in list(self.buffers.items())},
+            "groups": self.groups(),
         }

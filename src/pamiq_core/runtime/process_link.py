@@ -136,11 +136,13 @@ class ProcessLink:
 
     def pause(self, request: int) -> None:
         """Pause the process for ``request``; return once it acknowledged."""
-        self.request(
-            messages.Pause(request),
-            lambda m: isinstance(m, messages.Paused) and m.request == request,
-            None,
-        )
+        with self._lock:  # a failure instead of an answer ends the wait
+            self._control.send(messages.Pause(request))
+            self._await(
+                lambda m: isinstance(m, messages.Paused) and m.request == request,
+                None,
+                give_up_on_failure=True,
+            )
 
     def resume(self, clock: time.ClockMirror) -> None:
         """Resume the process, reading pamiq time as ``clock`` says."""
@@ -204,7 +206,12 @@ class ProcessLink:
             self._process.join(5.0)
         self._control.close()
 
-    def _await(self, wanted: Callable[[object], bool], timeout: float | None) -> Any:
+    def _await(
+        self,
+        wanted: Callable[[object], bool],
+        timeout: float | None,
+        give_up_on_failure: bool = False,
+    ) -> Any:
         deadline = None if timeout is None else std_time.monotonic() + timeout
         while True:
             for index, message in enumerate(self._answers):
@@ -212,6 +219,9 @@ class ProcessLink:
                     return self._answers.pop(index)
             if self._death is not None:
                 raise self._death  # a failed process still answers; a dead one not
+            failure = self.failure
+            if give_up_on_failure and failure is not None:
+                raise failure  # (a trainer that fails while pausing never pauses)
             remaining = None if deadline is None else deadline - std_time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise TimeoutError(

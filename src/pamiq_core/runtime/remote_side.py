@@ -235,7 +235,7 @@ class Reports:
         error = failure.error
         if error is None:
             error = self._error_type(
-                f"{self.where.capitalize()} {self.group.label} failed: "
+                f"{self.where[0].upper()}{self.where[1:]} {self.group.label} failed: "
                 f"{failure.description}"
             )
         error.add_note(
@@ -440,7 +440,7 @@ class RemoteTrainingSide(TrainingSide):
         for link, payload in zip(self._links, payloads, strict=True):
             logger.info(f"Starting {self.WHERE} {link.group.label}...")
             link.start(payload)
-            logger.info(f"{self.WHERE.capitalize()} {link.group.label} is ready.")
+            logger.info(f"{self.WHERE[0].upper()}{self.WHERE[1:]} {link.group.label} is ready.")
 
     @override
     def close(self, timeout: float) -> None:

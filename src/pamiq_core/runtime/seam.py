@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pamiq_core.data import DataBuffer
-from pamiq_core.metrics import RunStats
+from pamiq_core.metrics import GroupSummary, RunStats
 from pamiq_core.model import TrainingModel
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread.threads import BackgroundThread
@@ -79,6 +79,10 @@ class TrainingSide(ABC):
 
     def close(self, timeout: float) -> None:  # noqa: B027  (optional hook)
         """Release what :meth:`start` started, within ``timeout`` seconds."""
+
+    def group_summaries(self) -> dict[str, GroupSummary]:
+        """Per group that runs elsewhere and reports it, its state (metrics)."""
+        return {}
 
     def unsaveable_parts(self) -> dict[str, str]:
         """Parts that cannot be saved now (their process died), with the reason."""
