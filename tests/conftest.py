@@ -6,10 +6,16 @@ project's torch build is not available.
 """
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# Ray reads this once, when it is imported: "0" keeps every Ray node that a test
+# starts on 127.0.0.1 instead of the machine's outward address (see
+# tests/runtime/ray_cluster.py, which checks it).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

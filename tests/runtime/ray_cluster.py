@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before Ray's import
 
 import ray
+from ray._private import ray_constants
 from ray.cluster_utils import Cluster
 
 LOOPBACK = "127.0.0.1"
@@ -29,6 +30,11 @@ SYSTEM_CONFIG = {
 
 def start_cluster(workers: list[dict[str, Any]]) -> Cluster:
     """A head node (1 CPU, no custom resources) and ``workers`` (add_node kwargs)."""
+    assert not ray_constants.ENABLE_RAY_CLUSTER, (
+        "Ray was imported before RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 was set: its "
+        "nodes would listen on the machine's outward address. Set it before any "
+        "import of ray (tests/conftest.py does)."
+    )
     cluster = Cluster(
         initialize_head=True,
         head_node_args={
@@ -77,3 +83,21 @@ def cluster_fixture(workers: list[dict[str, Any]]) -> Iterator[Cluster]:
         yield cluster
     finally:
         stop_cluster(cluster)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def metrics(url: str) -> Any:
+    import httpx
+
+    try:
+        response = httpx.get(f"{url}/metrics", timeout=5)
+    except httpx.HTTPError:
+        return None
+    return response.json() if response.is_success else None
