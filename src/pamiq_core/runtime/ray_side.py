@@ -646,10 +646,11 @@ class _Restart(threading.Thread):
 
 
 def _cause(error: BaseException) -> str:
-    """The gist of a Ray error: its first lines, without the stack."""
-    text = str(error).strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " ".join(lines[:4])[:600]
+    """The gist of a Ray error: why the actor died, without ids and stacks."""
+    ids = ("class_name:", "actor_id:", "pid:", "name:", "namespace:", "ip:")
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    kept = [line for line in lines if line and not line.startswith(ids)]
+    return " ".join(kept[:3])[:800]
 
 
 def _original(error: Any) -> BaseException:
@@ -763,6 +764,7 @@ class RayDataSender(threading.Thread):
     ) -> None:
         super().__init__(name=f"pamiq-data-{group.label}", daemon=True)
         self._ray = import_ray()
+        self._label = group.label
         self._collectors = {n: collectors[n] for n in group.buffers}
         self._bounds = {
             n: c._max_queue_size  # pyright: ignore[reportPrivateUsage]
@@ -802,7 +804,14 @@ class RayDataSender(threading.Thread):
             self._take()
             with self._sent:
                 marker = self._requested_marker
-                if self._send(marker):
+                try:
+                    sent = self._send(marker)
+                except Exception:  # Ray itself is gone (shut down under us)
+                    logger.exception(f"Sending data to {self._label} failed.")
+                    self._feeds = []
+                    self._sent.notify_all()
+                    return
+                if sent:
                     self._sent_marker = marker
                     self._sent.notify_all()
 
