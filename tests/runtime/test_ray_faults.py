@@ -27,9 +27,10 @@ from pamiq_core.state_persistence import (
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
+from ray_cluster import cluster_fixture, free_port, metrics
+
 from eventually import eventually
 from process_system import System
-from ray_cluster import cluster_fixture, free_port, metrics
 
 BOX = {"num_cpus": 2, "resources": {"trainer_box": 1}}
 ON_BOX = [RayGroup({"resources": {"trainer_box": 1}})]
@@ -153,7 +154,8 @@ def test_a_restarted_group_comes_back_from_the_newest_snapshot_while_the_agent_a
     running.join()
     assert running.errors == []
     final = find_latest_state(states)
-    assert final is not None and final != snapshot
+    assert final is not None
+    assert final != snapshot
     _, seen_final, _ = load_pickle(final / "trainers" / "consumer" / "consumer.pkl")
     # It went on from the snapshot: what it had seen then, and more since.
     assert seen_final[: len(seen_saved)] == seen_saved

@@ -29,9 +29,10 @@ from pamiq_core.state_persistence import (
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
+from ray_cluster import check_loopback, cluster_fixture, free_port, metrics
+
 from eventually import eventually
 from process_system import Consumer, System
-from ray_cluster import check_loopback, cluster_fixture, free_port, metrics
 
 ON_BOX = RayConfig(groups=[RayGroup({"resources": {"trainer_box": 1}})])
 RAY: dict[str, Any] = {"training": "ray", "ray": ON_BOX}
@@ -140,7 +141,8 @@ class TestEndToEnd:
             **options(second),
         )
         final = find_latest_state(states)
-        assert final is not None and final != saved
+        assert final is not None
+        assert final != saved
         _, seen_after, _ = consumer_state(final)
         assert seen_after[: len(seen_before)] == seen_before
         assert seen_after == list(range(1, len(seen_after) + 1))

@@ -22,9 +22,10 @@ from pamiq_core.torch import OptimizersSetup, TorchTrainer
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
-from eventually import eventually
 from ray_cluster import cluster_fixture, free_port
 from torch_system import System
+
+from eventually import eventually
 
 LEARNING_RATE = 0.05
 
@@ -119,7 +120,9 @@ class RecordingFitter(TorchTrainer):
         self.data = self.get_data_user("points")
 
     def create_optimizers(self) -> OptimizersSetup:
-        return {"sgd": torch.optim.SGD(self.linear.model.parameters(), lr=LEARNING_RATE)}
+        return {
+            "sgd": torch.optim.SGD(self.linear.model.parameters(), lr=LEARNING_RATE)
+        }
 
     def train(self) -> None:
         import torch.distributed as dist
@@ -160,7 +163,8 @@ def test_two_replicas_train_like_one_process_on_the_same_batches(
     runs = len(first["batches"])
     assert len(second["batches"]) == runs  # they trained in step
     for a, b in zip(first["batches"], second["batches"], strict=True):
-        assert len(a) > 0 and len(b) > 0
+        assert len(a) > 0
+        assert len(b) > 0
         assert not set(a[:, 0].tolist()) & set(b[:, 0].tolist())  # disjoint shares
 
     # The same training in one process: each step, the mean of the replicas' losses.
@@ -168,9 +172,11 @@ def test_two_replicas_train_like_one_process_on_the_same_batches(
     reference.load_state_dict(initial)
     sgd = torch.optim.SGD(reference.parameters(), lr=LEARNING_RATE)
     for a, b in zip(first["batches"], second["batches"], strict=True):
-        losses = [(reference(x).squeeze(1) - 2 * x.sum(1)).pow(2).mean() for x in (a, b)]
+        losses = [
+            (reference(x).squeeze(1) - 2 * x.sum(1)).pow(2).mean() for x in (a, b)
+        ]
         sgd.zero_grad()
-        (sum(losses) / 2).backward()
+        ((losses[0] + losses[1]) / 2).backward()
         sgd.step()
     for name, value in reference.state_dict().items():
         for record in (first, second):

@@ -128,7 +128,7 @@ class GroupActor:
             _restore(runner, restore)
         runner.prepare()
         self._runner = runner
-        return ray.util.get_node_ip_address()
+        return str(ray.util.get_node_ip_address())  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
 
     def meeting_point(self) -> tuple[str, int]:
         """Where the group's replicas meet: this node's address and a free port."""
@@ -257,12 +257,12 @@ class GroupActor:
             if export is not None:
                 parameters = export()
                 nbytes = parameters.nbytes
-                version = model._sync_version  # pyright: ignore[reportAttributeAccessIssue]
+                version = int(getattr(model, "_sync_version", 0))
             else:
                 parameters = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
                 nbytes = len(parameters)
                 version = model.sync_stats.syncs + 1
-            ref = ray.put(parameters)  # the one copy, before training goes on
+            ref: Any = ray.put(parameters)  # pyright: ignore[reportUnknownMemberType]  # the one copy, before training goes on
             update = messages.ParameterUpdate(name, version, ref, synced_at, nbytes)
             with self._reported:
                 self._updates[name] = update  # an older one not yet taken is dropped
@@ -275,9 +275,7 @@ def _no_sync(model: TrainingModel[Any]) -> None:
     """A replica other than the first: its syncs reach no one."""
 
 
-def _restore(
-    runner: GroupRunner, restore: Mapping[str, Mapping[str, PartFiles]]
-) -> None:
+def _restore(runner: GroupRunner, restore: Mapping[str, PartFiles]) -> None:
     """Load the group's items from the files of a snapshot's parts."""
     directory = Path(tempfile.mkdtemp(prefix="pamiq-restore-"))
     try:

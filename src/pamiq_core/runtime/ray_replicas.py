@@ -124,7 +124,7 @@ class ReplicaTrainingThread(TrainingThread):
             return
         name, trainer = self._queue[self._index]
         self._index = (self._index + 1) % len(self._queue)
-        previous = trainer._previous_training_time
+        previous = trainer._previous_training_time  # pyright: ignore[reportPrivateUsage]
         trainable = trainer.is_trainable()
         if self._agree(1 if trainable else 0)[0] == 1:
             self._run(name, trainer)
@@ -133,7 +133,7 @@ class ReplicaTrainingThread(TrainingThread):
             return
         # Not all can train: this one did not train either, so its check must not
         # count as a training time (it would hold back its next run).
-        trainer._previous_training_time = previous
+        trainer._previous_training_time = previous  # pyright: ignore[reportPrivateUsage]
         self._untrained_in_a_row += 1
         if self._untrained_in_a_row >= len(self._queue):
             self._rest()
@@ -163,7 +163,7 @@ class ReplicaTrainingThread(TrainingThread):
         flags = torch.tensor([trainable, -request, -stop], dtype=torch.int64)
         if self._device.type != "cpu":
             flags = flags.to(self._device)
-        dist.all_reduce(flags, op=dist.ReduceOp.MIN)
+        dist.all_reduce(flags, op=dist.ReduceOp.MIN)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
         values = [int(v) for v in flags.cpu()]
         return values[0], -values[1], -values[2]
 
@@ -190,7 +190,7 @@ def meeting_point() -> tuple[str, int]:
     """This node's address and a free port on it (for replica 0 to host)."""
     import ray  # noqa: PLC0415
 
-    address = ray.util.get_node_ip_address()
+    address = str(ray.util.get_node_ip_address())  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
     with socket.socket() as s:
         s.bind((address, 0))
         return address, int(s.getsockname()[1])

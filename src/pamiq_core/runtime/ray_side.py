@@ -364,7 +364,9 @@ class RayLink:
                     f"{self._down or self._death}"
                 )
             marker = self.sender.flush(timeout) if part == "data" else 0
-            answers = self._call(self._actors[:1], "save", part, marker, timeout=timeout)
+            answers = self._call(
+                self._actors[:1], "save", part, marker, timeout=timeout
+            )
         for files in answers:
             for relative, content in files.items():
                 target = path / relative
@@ -389,7 +391,7 @@ class RayLink:
         finally:
             if acquired:
                 self._lock.release()
-        exits = []
+        exits: list[Any] = []
         for actor in actors:
             with contextlib.suppress(Exception):
                 exits.append(actor.exit.remote())
@@ -697,6 +699,7 @@ class ParameterReceiver(threading.Thread):
             self._changed.notify()
 
     def run(self) -> None:
+        """Hand over the newest parameters as they come, until closed."""
         while True:
             with self._changed:
                 while not self._newest and not self._closed:

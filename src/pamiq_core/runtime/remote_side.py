@@ -440,7 +440,9 @@ class RemoteTrainingSide(TrainingSide):
         for link, payload in zip(self._links, payloads, strict=True):
             logger.info(f"Starting {self.WHERE} {link.group.label}...")
             link.start(payload)
-            logger.info(f"{self.WHERE[0].upper()}{self.WHERE[1:]} {link.group.label} is ready.")
+            logger.info(
+                f"{self.WHERE[0].upper()}{self.WHERE[1:]} {link.group.label} is ready."
+            )
 
     @override
     def close(self, timeout: float) -> None:

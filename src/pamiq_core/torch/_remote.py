@@ -76,5 +76,5 @@ def import_parameters(parameters: ParameterBytes, module: nn.Module) -> None:
         if target.device.type == "cpu" and target.is_contiguous():
             np.copyto(target.reshape(-1).view(torch.uint8).numpy(), array)
         else:  # a writable copy: torch refuses to wrap a read-only array silently
-            source = torch.from_numpy(np.array(array)).view(target.dtype)
+            source = torch.from_numpy(np.array(array)).view(target.dtype)  # pyright: ignore[reportUnknownMemberType]
             target.copy_(source.reshape(target.shape))
