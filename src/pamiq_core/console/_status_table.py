@@ -86,6 +86,9 @@ def format_metrics(metrics: Mapping[str, Any], address: str) -> str:
         _models(metrics.get("models", {})),
         _buffers(metrics.get("buffers", {})),
     ]
+    groups = metrics.get("groups") or {}
+    if groups:  # only where groups train elsewhere (Ray mode)
+        sections.append(_groups(groups))
     return "\n\n".join("\n".join(lines) for lines in sections)
 
 
@@ -201,6 +204,27 @@ def _buffers(buffers: Mapping[str, Mapping[str, Any]]) -> list[str]:
                 _fill(b.get("size"), b.get("capacity")),
             ]
             for name, b in buffers.items()
+        ],
+    )
+
+
+def _groups(groups: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Where each group runs and whether it is up; a group being restarted is down."""
+    return _section(
+        "group",
+        ["status", "on", "restarts", "sent", "dropped", "updates", "last update"],
+        [
+            [
+                name,
+                str(g.get("status", "-")),
+                str(g.get("where") or "-"),
+                _number(g.get("restarts")),
+                _number(g.get("items_sent")),
+                _number(g.get("items_dropped")),
+                _number(g.get("parameter_updates")),
+                format_seconds(g.get("last_parameter_delay")),
+            ]
+            for name, g in groups.items()
         ],
     )
 
