@@ -86,7 +86,7 @@ def format_metrics(metrics: Mapping[str, Any], address: str) -> str:
         _models(metrics.get("models", {})),
         _buffers(metrics.get("buffers", {})),
     ]
-    groups = metrics.get("groups") or {}
+    groups: Mapping[str, Mapping[str, Any]] = metrics.get("groups") or {}
     if groups:  # only where groups train elsewhere (Ray mode)
         sections.append(_groups(groups))
     return "\n\n".join("\n".join(lines) for lines in sections)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pamiq_core import time
 from pamiq_core.model import TrainingModel
@@ -254,12 +254,13 @@ class GroupActor:
         def publish(model: TrainingModel[Any]) -> None:
             synced_at = std_time.time()
             export = getattr(model, "_export_parameters", None)
+            parameters: Any
             if export is not None:
                 parameters = export()
                 nbytes = parameters.nbytes
                 version = int(getattr(model, "_sync_version", 0))
             else:
-                parameters = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+                parameters = cloud_dumps(model)  # (the main script's classes too)
                 nbytes = len(parameters)
                 version = model.sync_stats.syncs + 1
             ref: Any = ray.put(parameters)  # pyright: ignore[reportUnknownMemberType]  # the one copy, before training goes on
@@ -269,6 +270,14 @@ class GroupActor:
                 self._reported.notify_all()
 
         return publish
+
+
+def cloud_dumps(value: object) -> bytes:
+    """Pickle ``value`` with Ray's cloudpickle: classes of ``__main__`` by value."""
+    from ray import cloudpickle  # noqa: PLC0415
+
+    dumped: object = cloudpickle.dumps(value)  # pyright: ignore[reportPrivateImportUsage, reportUnknownMemberType, reportUnknownVariableType]
+    return bytes(cast(bytes, dumped))
 
 
 def _no_sync(model: TrainingModel[Any]) -> None:

@@ -40,7 +40,7 @@ from pamiq_core.trainer import TrainersDict
 
 from . import messages
 from .group_runner import Payload
-from .ray_actor import GroupActor, PartFiles, boot_id
+from .ray_actor import GroupActor, PartFiles, boot_id, cloud_dumps
 from .ray_config import RayConfig, RayGroup
 from .ray_replicas import Replica, replicas_for
 from .remote_side import RemoteTrainingSide, Reports
@@ -135,7 +135,13 @@ class RayTrainingSide(RemoteTrainingSide):
             self._config.group(group.index),
             self._config,
             self._restore_files,
+            self.dumps,
         )
+
+    @override
+    def dumps(self, value: object) -> bytes:
+        """Ray's cloudpickle: classes of the main script travel by value."""
+        return cloud_dumps(value)
 
     @override
     def _own_path_models(self, group: TrainingGroup) -> dict[str, int]:
@@ -233,9 +239,11 @@ class RayLink:
         settings: RayGroup,
         config: RayConfig,
         restore_files: Callable[[TrainingGroup], dict[str, PartFiles]],
+        dumps: Callable[[object], bytes],
     ) -> None:
         """Prepare the link; no actor starts before :meth:`start`."""
         self._ray = import_ray()
+        self._dumps = dumps
         self.group = group
         self._reports = reports
         self._settings = settings
@@ -290,7 +298,7 @@ class RayLink:
             Exception: What an actor met while starting, as raised there.
             TrainingActorError: If an actor died while starting.
         """
-        self._payload = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        self._payload = self._dumps(payload)
         actors, nodes = self._start_actors(None, None)
         with self._lock:
             self._adopt(actors, nodes)
@@ -444,7 +452,7 @@ class RayLink:
             if clock is not None:
                 unpacked: Payload = pickle.loads(payload)
                 unpacked.clock = clock
-                payload = pickle.dumps(unpacked, protocol=pickle.HIGHEST_PROTOCOL)
+                payload = self._dumps(unpacked)
             refs = [
                 actor.start.remote(payload, boot_id(), replica, restore)
                 for actor, replica in zip(actors, replicas, strict=True)

@@ -483,7 +483,11 @@ class RemoteTrainingSide(TrainingSide):
     def _check_picklable(
         self, what: str, component: object, shown: object = None
     ) -> None:
-        check_picklable(what, component, f"training='{self.MODE}'", shown)
+        check_picklable(what, component, f"training='{self.MODE}'", shown, self.dumps)
+
+    def dumps(self, value: object) -> bytes:
+        """Pickle what is sent to a group (this transport's pickler)."""
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class Attached(dict[str, Trainer]):
@@ -519,7 +523,11 @@ def _reattached(
 
 
 def check_picklable(
-    what: str, component: object, mode: str, shown: object = None
+    what: str,
+    component: object,
+    mode: str,
+    shown: object = None,
+    dumps: Callable[[object], bytes] = pickle.dumps,
 ) -> None:
     """Raise a clear error if ``component`` cannot be sent to a group.
 
@@ -529,11 +537,12 @@ def check_picklable(
         mode: The setting that sends it, as the error names it
             (``training='process'``).
         shown: Where to look for the attribute to blame (default: ``component``).
+        dumps: The pickler that will send it.
     """
     try:
-        pickle.dumps(component, protocol=pickle.HIGHEST_PROTOCOL)
+        dumps(component)
     except Exception as error:
-        culprit = _unpicklable_attribute(component if shown is None else shown)
+        culprit = _unpicklable_attribute(component if shown is None else shown, dumps)
         where = "" if culprit is None else f" Its {culprit} cannot be pickled."
         raise TypeError(
             f"The {what} cannot be sent to its training group ({mode} pickles it): "
@@ -543,7 +552,9 @@ def check_picklable(
         ) from error
 
 
-def _unpicklable_attribute(value: object) -> str | None:
+def _unpicklable_attribute(
+    value: object, dumps: Callable[[object], bytes]
+) -> str | None:
     """The first attribute (or item) of ``value`` that fails to pickle, described."""
     children: list[tuple[str, object]] = []
     if isinstance(value, dict):
@@ -560,7 +571,7 @@ def _unpicklable_attribute(value: object) -> str | None:
             children = [(f"attribute {k!r}", v) for k, v in items]
     for described, child in children:
         try:
-            pickle.dumps(child, protocol=pickle.HIGHEST_PROTOCOL)
+            dumps(child)
         except Exception:
             return (
                 f"{described} (a {type(child).__module__}.{type(child).__qualname__})"
