@@ -132,9 +132,9 @@ class ParameterUpdate:
     Attributes:
         name: The training model.
         version: The sync's number.
-        ref: The object holding them: for a torch model, its tensors as bytes
-            (see ``TorchTrainingModel._export_parameters``); for another model,
-            the pickled model.
+        ref: The object holding them (or, when small, them): for a torch model,
+            its tensors as bytes (see ``TorchTrainingModel._export_parameters``);
+            for another model, the pickled model.
         synced_at: When the sync happened (Unix time), to measure the delay.
         nbytes: Their size.
     """

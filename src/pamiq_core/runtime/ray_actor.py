@@ -31,6 +31,10 @@ from .ray_replicas import Replica, meeting_point
 TELEMETRY_INTERVAL = 0.2
 """Seconds between telemetry reports."""
 
+INLINE_BYTES = 64 * 1024
+"""Parameters up to this size travel in the report itself, not as an object of
+the store: fetching such an object would cost the launcher one more round trip."""
+
 PartFiles = dict[str, bytes]
 """The files of one snapshot part's items, by path relative to the part."""
 
@@ -263,7 +267,10 @@ class GroupActor:
                 parameters = cloud_dumps(model)  # (the main script's classes too)
                 nbytes = len(parameters)
                 version = model.sync_stats.syncs + 1
-            ref: Any = ray.put(parameters)  # pyright: ignore[reportUnknownMemberType]  # the one copy, before training goes on
+            if nbytes <= INLINE_BYTES:  # a copy now, as training goes on after this
+                ref: Any = pickle.loads(pickle.dumps(parameters))
+            else:  # the one copy, into the object store
+                ref = ray.put(parameters)  # pyright: ignore[reportUnknownMemberType]
             update = messages.ParameterUpdate(name, version, ref, synced_at, nbytes)
             with self._reported:
                 self._updates[name] = update  # an older one not yet taken is dropped

@@ -721,10 +721,12 @@ class ParameterReceiver(threading.Thread):
 
     def _apply(self, update: messages.ParameterUpdate) -> None:
         ray = self._ray
-        try:
-            parameters = ray.get(update.ref)
-        except ray.exceptions.RayError:
-            return  # its actor is gone: the link reports that
+        parameters = update.ref
+        if isinstance(parameters, ray.ObjectRef):
+            try:
+                parameters = ray.get(parameters)
+            except ray.exceptions.RayError:
+                return  # its actor is gone: the link reports that
         model = self._models[update.name]
         try:
             if isinstance(parameters, bytes):
