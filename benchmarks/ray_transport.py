@@ -117,6 +117,7 @@ class Stamped(nn.Module):
     def __init__(self, size: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(size))
+        self.stamp: torch.Tensor
         self.register_buffer("stamp", torch.zeros((), dtype=torch.float64))
 
 
