@@ -11,10 +11,11 @@ launcher that falls behind gets the newest parameters, never a backlog.
 
 import pickle
 import shutil
+import sys
 import tempfile
 import threading
 import time as std_time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -280,11 +281,33 @@ class GroupActor:
 
 
 def cloud_dumps(value: object) -> bytes:
-    """Pickle ``value`` with Ray's cloudpickle: classes of ``__main__`` by value."""
+    """Pickle ``value`` with Ray's cloudpickle (the main script's classes by value)."""
     from ray import cloudpickle  # noqa: PLC0415
 
     dumped: object = cloudpickle.dumps(value)  # pyright: ignore[reportPrivateImportUsage, reportUnknownMemberType, reportUnknownVariableType]
     return bytes(cast(bytes, dumped))
+
+
+def send_classes_by_value(components: Iterable[object]) -> None:
+    """Pickle the classes of ``components`` by value where the cluster cannot import them.
+
+    That is where their module was made at run time rather than imported (it has
+    no spec): a notebook's or a tool's namespace. The main script's classes
+    travel by value anyway. Looks at the components and their attributes.
+    """
+    from ray import cloudpickle  # noqa: PLC0415
+
+    seen: set[str] = set()
+    for component in components:
+        values = [component, *getattr(component, "__dict__", {}).values()]
+        for value in values:
+            name = type(value).__module__
+            module = sys.modules.get(name)
+            if name in seen or name == "__main__" or module is None:
+                continue
+            seen.add(name)
+            if getattr(module, "__spec__", True) is None:
+                cloudpickle.register_pickle_by_value(module)  # pyright: ignore[reportPrivateImportUsage, reportUnknownMemberType]
 
 
 def _no_sync(model: TrainingModel[Any]) -> None:

@@ -40,7 +40,13 @@ from pamiq_core.trainer import TrainersDict
 
 from . import messages
 from .group_runner import Payload
-from .ray_actor import GroupActor, PartFiles, boot_id, cloud_dumps
+from .ray_actor import (
+    GroupActor,
+    PartFiles,
+    boot_id,
+    cloud_dumps,
+    send_classes_by_value,
+)
 from .ray_config import RayConfig, RayGroup
 from .ray_replicas import Replica, replicas_for
 from .remote_side import RemoteTrainingSide, Reports
@@ -140,8 +146,20 @@ class RayTrainingSide(RemoteTrainingSide):
 
     @override
     def dumps(self, value: object) -> bytes:
-        """Ray's cloudpickle: classes of the main script travel by value."""
+        """Ray's cloudpickle: classes the cluster cannot import travel by value."""
         return cloud_dumps(value)
+
+    @override
+    def _payload(self, group: TrainingGroup) -> Payload:
+        payload = super()._payload(group)
+        send_classes_by_value(
+            [
+                *payload.trainers.values(),
+                *payload.models.data.values(),
+                *(user.buffer for user in payload.data_users.values()),
+            ]
+        )
+        return payload
 
     @override
     def _own_path_models(self, group: TrainingGroup) -> dict[str, int]:
