@@ -1,6 +1,7 @@
 # Everything a fresh machine with python3 (3.11+) and make needs.
 #   make demo           run the demo (DEMO_ARGS="--seconds 120", "--resume latest", ...)
-#   make test           lint, type-check, test and build the docs on .venv (all extras)
+#   make test           lint, type-check, test (with coverage) and build the docs on
+#                       .venv (all extras)
 #   make docs           build the user guide into site/ (.venv/bin/mkdocs serve: live)
 #   make test-pythons   the torch-free tests on Python 3.12 and 3.13, where pyenv has them
 # The browser tests drive Debian's Chromium; both test targets install it with
@@ -39,7 +40,7 @@ chromium:
 	@scripts/install-chromium.sh "$(CHROMIUM)"
 
 pytest: $(STAMP) chromium
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
@@ -50,4 +51,4 @@ test-pythons: chromium
 	PYTHON=$(PYTHON) scripts/test-pythons.sh
 
 clean:
-	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache site
+	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache site .coverage .coverage.*

@@ -56,6 +56,7 @@ class Counter(Environment[int, int]):
     def __init__(self) -> None:
         self.count = 0
         self.full_disk = False
+        self.stopped = False
         self.saves = 0
 
     def observe(self) -> int:
@@ -67,12 +68,15 @@ class Counter(Environment[int, int]):
 
     def save_state(self, path: Path) -> None:
         self.saves += 1
-        if self.full_disk and self.saves % 2 == 0:
+        if self.full_disk and self.saves % 2 == 0 and not self.stopped:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         save_pickle(self.count, path.with_suffix(".pkl"))
 
     def load_state(self, path: Path) -> None:
         self.count = load_pickle(path.with_suffix(".pkl"))
+
+    def teardown(self) -> None:
+        self.stopped = True  # the final save succeeds: this drill is about the run
 
 
 class Collecting(Agent[int, int]):

@@ -144,6 +144,7 @@ class TestLaunchRuns:
             "models",
             MANIFEST_NAME,
             "time.pkl",
+            "tracking",
             "trainers",
         ]
         assert "note" not in (read_manifest(final) or {})
@@ -429,3 +430,14 @@ class TestInterrupts:
         # The trainer never finished, so no final save happened; nothing under a
         # snapshot name is half-written.
         assert all(is_complete_state(p) for p in states.iterdir() if p.name[0] != ".")
+
+
+def test_a_misspelt_config_key_gets_a_suggestion() -> None:
+    with pytest.raises(TypeError, match="Did you mean 'max_uptime' for 'max_up_time'"):
+        launch(
+            None,  # type: ignore[arg-type]
+            {},
+            {},
+            {},
+            {"max_up_time": 1.0},
+        )

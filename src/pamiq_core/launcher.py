@@ -43,6 +43,7 @@ from pamiq_core.thread.threads import (
 )
 from pamiq_core.tracking import SystemTracking, TrackingLogger
 from pamiq_core.trainer import Trainer, TrainersDict
+from pamiq_core.utils.naming import close_matches
 
 __all__ = ["LATEST", "LaunchConfig", "ShutdownTimeoutError", "launch"]
 
@@ -440,12 +441,14 @@ def _run(system: _System, config: LaunchConfig) -> None:
     training = system.training
     assert training is not None
     _start_or_refuse(system, config)
-    with runtime_settings(config.switch_interval, config.torch_num_threads):
+    with (
+        runtime_settings(config.switch_interval, config.torch_num_threads),
+        shutdown_on_sigterm(system.control.shutdown),
+    ):
         try:
             for thread in system.background_threads():
                 thread.start()
-            with shutdown_on_sigterm(system.control.shutdown):
-                system.control.run()
+            system.control.run()
         except KeyboardInterrupt:
             logger.info("Keyboard Interrupt detected, shutting down system")
         except Exception as e:
@@ -522,8 +525,13 @@ def _as_launch_config(config: Mapping[str, Any] | LaunchConfig | None) -> Launch
     allowed = [f.name for f in dataclasses.fields(LaunchConfig)]
     unknown = sorted(set(config) - set(allowed))
     if unknown:
+        hints = "".join(
+            f" Did you mean {matches[0]!r} for {key!r}?"
+            for key in unknown
+            if (matches := close_matches(key, allowed))
+        )
         raise TypeError(
-            f"Unknown LaunchConfig keys {unknown}; allowed keys: {allowed}."
+            f"Unknown LaunchConfig keys {unknown}; allowed keys: {allowed}.{hints}"
         )
     return LaunchConfig(**config)
 

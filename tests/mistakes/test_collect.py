@@ -153,3 +153,12 @@ class TestOwnBuffers:
         connected = connect_components(buffers={"pulls": create_mock_buffer(10)})
         agent.attach_data_collectors(connected.data_collectors)
         agent.pulls.collect({"anything": 1})
+
+
+def test_a_single_string_as_keys_is_refused_naming_the_letters() -> None:
+    import pytest
+
+    from pamiq_core.data.impls import DictSequentialBuffer
+
+    with pytest.raises(TypeError, match=r"\['obs'\].*'b', 'o', 's'"):
+        DictSequentialBuffer("obs", 100)

@@ -240,3 +240,15 @@ def test_create_optimizers_returning_a_list() -> None:
         r"of optimizers by name.*got a list",
     ):
         trainer.run()
+
+
+def test_a_module_class_instead_of_a_module_is_named() -> None:
+    import pytest
+    from torch import nn
+
+    from pamiq_core.torch import TorchTrainingModel
+
+    with pytest.raises(
+        TypeError, match=r"TorchTrainingModel\(model=...\).*Create one: Linear"
+    ):
+        TorchTrainingModel(nn.Linear)  # type: ignore[arg-type]

@@ -267,6 +267,15 @@ class TestFailures:
         assert "training[consumer]" in manifest["skipped"]["models"]
         assert "interaction" in manifest["components"]
 
+    def test_a_shutdown_while_the_actor_starts_saves_what_it_was_sent(
+        self, cluster: Cluster, states: Path
+    ) -> None:
+        System().launch(states_dir=states, max_uptime=0.0, **RAY)
+        final = find_latest_state(states)
+        assert final is not None  # complete: nothing was left out
+        runs, seen, _ = consumer_state(final)
+        assert (runs, seen) == (0, [])
+
     def test_an_unpicklable_trainer_is_named_before_anything_runs(
         self, cluster: Cluster, states: Path
     ) -> None:

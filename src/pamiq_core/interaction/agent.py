@@ -13,6 +13,7 @@ from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
 from pamiq_core.tracking import SystemEventMixin, TrackingMixin
 from pamiq_core.utils.checks import describe, require_instance
+from pamiq_core.utils.errors import call_each
 from pamiq_core.utils.init_check import InitChecked, check_initialised
 from pamiq_core.utils.naming import UnknownNameError, unknown_name_message
 from pamiq_core.utils.reflection import get_class_module_path
@@ -183,10 +184,15 @@ class Agent(
 
     @override
     def teardown(self) -> None:
-        """Tear down this agent, then each child."""
-        super().teardown()
-        for agent in self._agents.values():
-            agent.teardown()
+        """Tear down this agent, then each child, reaching every one of them.
+
+        A child that raises does not keep the next ones from being torn down;
+        their errors are raised together.
+        """
+        call_each(
+            [super().teardown, *(agent.teardown for agent in self._agents.values())],
+            "teardowns",
+        )
 
     @override
     def on_paused(self) -> None:

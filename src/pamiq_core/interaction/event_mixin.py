@@ -8,6 +8,7 @@ from typing_extensions import override
 
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread import ThreadEventMixin
+from pamiq_core.utils.errors import call_each
 from pamiq_core.utils.init_check import InitChecked
 from pamiq_core.utils.naming import warn_misspelt_hooks
 
@@ -77,9 +78,15 @@ class PartsForwardingMixin(
 
     @override
     def teardown(self) -> None:
-        super().teardown()
-        for _, part in self._hooked_parts():
-            part.teardown()
+        """Tear down this object, then each part, reaching every one of them.
+
+        The order is the spec's (as ``setup``); a part that raises does not keep
+        the next ones from being torn down; their errors are raised together.
+        """
+        call_each(
+            [super().teardown, *(part.teardown for _, part in self._hooked_parts())],
+            "teardowns",
+        )
 
     @override
     def on_paused(self) -> None:

@@ -72,6 +72,9 @@ class ProcessLink:
         self._reports = reports
         self._lock = threading.RLock()
         self._death: TrainingProcessError | None = None
+        self._payload = b""
+        self.ready = False
+        """Whether the process has unpacked its payload and runs its trainers."""
         self._answers: list[object] = []
         context = multiprocessing.get_context("spawn")
         self._control, child_control = context.Pipe(duplex=True)
@@ -91,27 +94,55 @@ class ProcessLink:
         return self._reports.failure
 
     def start(self, payload: Payload) -> None:
-        """Start the process, send it its payload, and wait until it is ready.
+        """Pickle the payload and start the process; do not wait for it.
+
+        The process takes a while to start (a new interpreter importing the user's
+        modules); :meth:`await_ready` sends it the payload and waits, so the agent
+        can start acting meanwhile.
+        """
+        self._payload = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        self._process.start()
+        for end in self._child_ends:
+            end.close()
+
+    def await_ready(self, cancelled: Callable[[], bool] = lambda: False) -> bool:
+        """Send the payload and wait until the process has unpacked it.
+
+        Args:
+            cancelled: Checked while waiting; True gives up (the system is
+                shutting down before the process got ready).
+
+        Returns:
+            True if the process is ready, False if the wait was cancelled.
 
         Raises:
             Exception: The error the process met while starting (unpacking the
                 payload, importing a module), as raised there; or
                 :class:`TrainingProcessError` if it exited without one.
         """
-        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-        self._process.start()
-        for end in self._child_ends:
-            end.close()
-        self._control.send_bytes(data)
-        try:
-            self._await(lambda m: isinstance(m, messages.Ready), START_TIMEOUT)
-        except TrainingProcessError as error:
-            error.add_note(
-                "If the traceback printed above shows the main module being run "
-                'again, guard its start with `if __name__ == "__main__":`.'
-            )
-            raise
+        with self._lock:
+            try:
+                self._control.send_bytes(self._payload)
+                ready = self._await(
+                    lambda m: isinstance(m, messages.Ready),
+                    START_TIMEOUT,
+                    cancelled=cancelled,
+                )
+            except (TrainingProcessError, OSError) as error:
+                self._died()
+                death = self._death or error
+                death.add_note(
+                    "If the traceback printed above shows the main module being "
+                    'run again, guard its start with `if __name__ == "__main__":`.'
+                )
+                raise death from None
+            finally:
+                self._payload = b""
+        if ready is None:
+            return False
+        self.ready = True
         self.sender.start()
+        return True
 
     @property
     def alive(self) -> bool:
@@ -211,12 +242,16 @@ class ProcessLink:
         wanted: Callable[[object], bool],
         timeout: float | None,
         give_up_on_failure: bool = False,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> Any:
+        """The first message for which ``wanted`` holds; None if ``cancelled``."""
         deadline = None if timeout is None else std_time.monotonic() + timeout
         while True:
             for index, message in enumerate(self._answers):
                 if wanted(message):
                     return self._answers.pop(index)
+            if cancelled():
+                return None
             if self._death is not None:
                 raise self._death  # a failed process still answers; a dead one not
             failure = self.failure

@@ -25,8 +25,6 @@ from typing_extensions import override
 from pamiq_core.thread.threads import TrainingThread
 from pamiq_core.trainer import TrainersDict
 
-from .seam import TrainingGroup
-
 COLLECTIVE_TIMEOUT = 120.0
 """Seconds a replica waits in a collective for the others before failing."""
 
@@ -177,13 +175,11 @@ class ReplicaTrainingThread(TrainingThread):
         super().on_exception()
 
 
-def replicas_for(
-    ray: Any, actors: list[Any], group: TrainingGroup
-) -> Iterator[Replica]:
-    """The places of ``actors``, the replicas of ``group``: replica 0 hosts the meeting."""
-    address, port = ray.get(actors[0].meeting_point.remote())
-    for rank in range(len(actors)):
-        yield Replica(rank, len(actors), address, port)
+def replicas_for(meeting: tuple[str, int], count: int) -> Iterator[Replica]:
+    """The places of ``count`` replicas that meet where replica 0 said."""
+    address, port = meeting
+    for rank in range(count):
+        yield Replica(rank, count, address, port)
 
 
 def meeting_point() -> tuple[str, int]:

@@ -277,6 +277,9 @@ class RayLink:
         self._down: str | None = None
         self._restarting: _Restart | None = None
         self._death: TrainingActorError | None = None
+        self._starting: list[Any] = []
+        self.ready = False
+        """Whether the group got its payload and trains."""
         self.restarts = 0
         self.nodes: list[str] = []
         options = {"num_cpus": 1, **settings.options}
@@ -310,19 +313,31 @@ class RayLink:
         return bool(self._actors) and self._down is None and self._death is None
 
     def start(self, payload: Payload) -> None:
-        """Create the actor(s), send them the payload, and start training.
+        """Pickle the payload and create the actor(s); do not wait for them."""
+        self._payload = self._dumps(payload)
+        self._starting = self._create_actors()
+
+    def await_ready(self, cancelled: Callable[[], bool] = lambda: False) -> bool:
+        """Send the actors the payload, wait until they are ready, start training.
+
+        Returns:
+            True if the group trains, False if ``cancelled()`` ended the wait.
 
         Raises:
             Exception: What an actor met while starting, as raised there.
-            TrainingActorError: If an actor died while starting.
+            TrainingActorError: If an actor died, or did not start in time.
         """
-        self._payload = self._dumps(payload)
-        actors, nodes = self._start_actors(None, None)
+        actors, self._starting = self._starting, []
+        nodes = self._boot(actors, None, None, cancelled)
+        if nodes is None:
+            return False
         with self._lock:
             self._adopt(actors, nodes)
             self._call_all("begin", time.get_global_time_controller().mirror())
+            self.ready = True
         self.sender.start()
         self.receiver.start()
+        return True
 
     def pump(self, timeout: float) -> None:
         """Handle the reports that arrive within ``timeout`` seconds.
@@ -413,7 +428,8 @@ class RayLink:
         acquired = self._lock.acquire(timeout=1.0)
         try:
             self._cancel_restart()
-            actors, self._actors = self._actors, []
+            actors, self._actors = [*self._actors, *self._starting], []
+            self._starting = []
         finally:
             if acquired:
                 self._lock.release()
@@ -453,19 +469,37 @@ class RayLink:
 
     # ---- actors ---------------------------------------------------------------
 
-    def _start_actors(
+    def _create_actors(self) -> list[Any]:
+        """Ask Ray for the group's actors (they start when scheduled)."""
+        count = self._settings.replicas
+        return [self._actor_class.remote(self.group.label) for _ in range(count)]
+
+    def _boot(
         self,
+        actors: list[Any],
         restore: Mapping[str, PartFiles] | None,
         clock: time.ClockMirror | None,
-    ) -> tuple[list[Any], list[str]]:
-        """Create the group's actors and start them; raise what they met."""
+        cancelled: Callable[[], bool],
+    ) -> list[str] | None:
+        """Start ``actors`` with the payload (and ``restore``, ``clock``).
+
+        Returns:
+            The nodes they run on; None if ``cancelled()`` ended the wait (the
+            actors are killed).
+
+        Raises:
+            Exception: What an actor met while starting (the actors are killed).
+        """
         ray = self._ray
-        count = self._settings.replicas
-        actors = [self._actor_class.remote(self.group.label) for _ in range(count)]
         try:
-            replicas: list[Replica | None] = (
-                [None] if count == 1 else list(replicas_for(ray, actors, self.group))
-            )
+            replicas: list[Replica | None] = [None]
+            if len(actors) > 1:
+                meeting = actors[0].meeting_point.remote()
+                if not self._wait(
+                    [meeting], cancelled, self._restarting is None, "be scheduled"
+                ):
+                    raise _CancelledError
+                replicas = list(replicas_for(ray.get(meeting), len(actors)))
             payload = self._payload
             if clock is not None:
                 unpacked: Payload = pickle.loads(payload)
@@ -475,38 +509,47 @@ class RayLink:
                 actor.start.remote(payload, boot_id(), replica, restore)
                 for actor, replica in zip(actors, replicas, strict=True)
             ]
-            nodes = self._wait_started(refs)
-        except BaseException:
+            if not self._wait(refs, cancelled, self._restarting is None, "start"):
+                raise _CancelledError
+            try:
+                return list(ray.get(refs))
+            except ray.exceptions.RayActorError as error:
+                raise TrainingActorError(
+                    f"The Ray actor of {self.group.label} died while starting: "
+                    f"{_cause(error)}"
+                ) from error
+            except ray.exceptions.RayTaskError as error:
+                raise _original(error) from None
+        except BaseException as error:
             for actor in actors:
                 with contextlib.suppress(Exception):
                     ray.kill(actor, no_restart=True)
+            if isinstance(error, _CancelledError):
+                return None
             raise
-        return actors, nodes
 
-    def _wait_started(self, refs: list[Any]) -> list[str]:
+    def _wait(
+        self, refs: list[Any], cancelled: Callable[[], bool], limited: bool, what: str
+    ) -> bool:
+        """Wait for ``refs``; False if cancelled or closing.
+
+        Raises:
+            TrainingActorError: If ``limited`` and they take over START_TIMEOUT.
+        """
         ray = self._ray
         deadline = std_time.monotonic() + START_TIMEOUT
         while True:
             ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0.1)
             if len(ready) == len(refs):
-                break
-            if self._closing:
-                raise TrainingActorError(f"{self.group.label}: closed while starting.")
-            if self._restarting is None and std_time.monotonic() > deadline:
+                return True
+            if self._closing or cancelled():
+                return False
+            if limited and std_time.monotonic() > deadline:
                 raise TrainingActorError(
-                    f"The Ray actor of {self.group.label} did not start within "
+                    f"The Ray actor of {self.group.label} did not {what} within "
                     f"{START_TIMEOUT} s; does the cluster have the resources it "
                     f"asks for ({dict(self._settings.options) or 'one CPU'})?"
                 )
-        try:
-            return list(ray.get(refs))
-        except ray.exceptions.RayActorError as error:
-            raise TrainingActorError(
-                f"The Ray actor of {self.group.label} died while starting: "
-                f"{_cause(error)}"
-            ) from error
-        except ray.exceptions.RayTaskError as error:
-            raise _original(error) from None
 
     def _adopt(self, actors: list[Any], nodes: list[str]) -> None:
         """Make ``actors`` the group's (under the lock) and poll their reports."""
@@ -639,6 +682,10 @@ class RayLink:
             restart.cancel()
 
 
+class _CancelledError(Exception):
+    """Ends a wait for actors that was cancelled."""
+
+
 class _Restart(threading.Thread):
     """Starts a group's actors again from its newest snapshot, in the background.
 
@@ -659,11 +706,11 @@ class _Restart(threading.Thread):
         try:
             restore = link._restore_files(link.group)  # pyright: ignore[reportPrivateUsage]
             clock = time.get_global_time_controller().mirror()
-            self.result = link._start_actors(restore, clock)  # pyright: ignore[reportPrivateUsage]
-            if self._cancelled:
-                for actor in self.result[0]:
-                    with contextlib.suppress(Exception):
-                        link._ray.kill(actor, no_restart=True)  # pyright: ignore[reportPrivateUsage]
+            actors = link._create_actors()  # pyright: ignore[reportPrivateUsage]
+            nodes = link._boot(actors, restore, clock, lambda: self._cancelled)  # pyright: ignore[reportPrivateUsage]
+            if nodes is None:
+                raise TrainingActorError(f"{link.group.label}: restart cancelled.")
+            self.result = (actors, nodes)
         except BaseException as error:
             self.error = error
         finally:

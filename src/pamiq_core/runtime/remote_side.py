@@ -59,8 +59,17 @@ class GroupLink(Protocol):
         """Whether the group's training side runs (and can save)."""
         ...
 
+    @property
+    def ready(self) -> bool:
+        """Whether the group got its payload and trains (see :meth:`await_ready`)."""
+        ...
+
     def start(self, payload: Payload) -> None:
-        """Start the group with ``payload`` and wait until it is ready."""
+        """Start the group with ``payload``; do not wait for it."""
+        ...
+
+    def await_ready(self, cancelled: Callable[[], bool]) -> bool:
+        """Wait until the group trains; False if ``cancelled()`` ended the wait."""
         ...
 
     def pump(self, timeout: float) -> None:
@@ -126,6 +135,13 @@ class GroupProxyThread(BackgroundThread):
         return controller.is_active()
 
     @override
+    def on_start(self) -> None:
+        """Wait until the group has started (the agent acts meanwhile)."""
+        super().on_start()
+        if self._link.await_ready(self._controller.is_shutdown):
+            logger.info(f"{self._link.group.label} is ready.")
+
+    @override
     def on_tick(self) -> None:
         self._link.pump(0.01)
 
@@ -144,7 +160,7 @@ class GroupProxyThread(BackgroundThread):
     @override
     def on_finally(self) -> None:
         """Stop the group's training (it stays for the final save)."""
-        if self._link.alive:
+        if self._link.alive and self._link.ready:
             self._link.stop()
         super().on_finally()
 
@@ -252,18 +268,24 @@ class Reports:
 
 
 class SplitPart(PersistentStateMixin):
-    """A snapshot part whose items live partly here, partly in the groups."""
+    """A snapshot part whose items live partly here, partly in the groups.
+
+    A group that never got ready (the system stopped while it started) trained
+    nothing, so the items it was sent are saved from this process's copies.
+    """
 
     def __init__(
         self,
         part: str,
         local: Mapping[str, PersistentStateMixin],
         links: Sequence[GroupLink],
+        sent: Callable[[TrainingGroup], Mapping[str, PersistentStateMixin]],
         mode: str,
     ) -> None:
         self._part = part
         self._local = local
         self._links = links
+        self._sent = sent
         self._mode = mode
 
     def save_state(self, path: Path) -> None:
@@ -271,6 +293,9 @@ class SplitPart(PersistentStateMixin):
         path.mkdir()
         save_items(path, self._local)
         for link in self._links:
+            if not link.ready:
+                save_items(path, self._sent(link.group))
+                continue
             link.save_part(path, self._part, SAVE_TIMEOUT)
 
     def load_state(self, path: Path) -> None:
@@ -367,15 +392,23 @@ class RemoteTrainingSide(TrainingSide):
                 "models",
                 {n: m for n, m in models.data.items() if n not in remote_models},
                 self._links,
+                lambda g: {n: models.data[n] for n in g.models},
                 self.MODE,
             ),
             "data": SplitPart(
                 "data",
                 {n: u for n, u in data_users.data.items() if n not in remote_buffers},
                 self._links,
+                lambda g: {n: data_users[n] for n in g.buffers},
                 self.MODE,
             ),
-            "trainers": SplitPart("trainers", {}, self._links, self.MODE),
+            "trainers": SplitPart(
+                "trainers",
+                {},
+                self._links,
+                lambda g: {n: trainers[n] for n in g.trainers},
+                self.MODE,
+            ),
         }
 
     WHERE: ClassVar[str] = "the training side"
@@ -421,7 +454,7 @@ class RemoteTrainingSide(TrainingSide):
     @override
     def unsaveable_parts(self) -> dict[str, str]:
         """The training parts that cannot be saved (a group is gone), with why."""
-        dead = [link for link in self._links if not link.alive]
+        dead = [link for link in self._links if link.ready and not link.alive]
         if not dead:
             return {}
         reason = "; ".join(str(link.failure) for link in dead)
@@ -429,20 +462,19 @@ class RemoteTrainingSide(TrainingSide):
 
     @override
     def start(self) -> None:
-        """Start every group and wait until all are ready.
+        """Check what each group gets, then start them (without waiting).
+
+        Each group's proxy thread waits for its group when it starts, so the
+        agent does not wait for the groups' start-up.
 
         Raises:
             TypeError: If a component cannot be sent to a group, naming it and
                 the cause.
-            Exception: What a group met while starting.
         """
         payloads = [self._payload(group) for group in self._groups]
         for link, payload in zip(self._links, payloads, strict=True):
             logger.info(f"Starting {self.WHERE} {link.group.label}...")
             link.start(payload)
-            logger.info(
-                f"{self.WHERE[0].upper()}{self.WHERE[1:]} {link.group.label} is ready."
-            )
 
     @override
     def close(self, timeout: float) -> None:

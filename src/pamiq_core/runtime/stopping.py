@@ -8,9 +8,9 @@ import time as std_time
 from collections.abc import Callable, Generator, Iterable
 from contextlib import contextmanager
 from types import FrameType
-from typing import cast
 
 from pamiq_core.thread.threads import BackgroundThread
+from pamiq_core.utils.errors import combine_errors as _combine
 
 logger = logging.getLogger("pamiq_core.launcher")
 
@@ -110,34 +110,5 @@ def timeout_error(
 
 
 def combine_errors(errors: list[BaseException]) -> BaseException:
-    """One error to raise for all of ``errors``, catchable as the first one's type.
-
-    With several errors, an :class:`ExceptionGroup` holding them all, of a class
-    that also derives from the first error's type; where Python cannot combine
-    the two types (``OSError`` and a few others), the first error with the
-    others attached as notes.
-    """
-    first = errors[0]
-    if len(errors) == 1:
-        return first
-    message = f"{len(errors)} errors stopped the system; the first: {first!r}"
-    if all(isinstance(e, Exception) for e in errors):
-        try:
-            group_type = type(
-                f"SystemFailure[{type(first).__name__}]",
-                (ExceptionGroup, type(first)),
-                {"__init__": _init_group, "__module__": "pamiq_core.launcher"},
-            )
-        except TypeError:
-            pass  # instance layouts that cannot be combined
-        else:
-            group = group_type(message, cast(list[Exception], errors))
-            group.__cause__ = first
-            return group
-    for other in errors[1:]:
-        first.add_note(f"Another thread also failed: {other!r}")
-    return first
-
-
-def _init_group(self: BaseException, *args: object) -> None:
-    """``ExceptionGroup`` does its work in ``__new__``; skip the other base's init."""
+    """One error for the failures that stopped the system (see ``utils.errors``)."""
+    return _combine(errors, "threads")

@@ -21,6 +21,7 @@ from torch import nn
 from typing_extensions import override
 
 from pamiq_core.model import TrainingModel
+from pamiq_core.utils.checks import require_instance
 
 from ._copy import ModuleCopier
 from ._inference import TorchInferenceModel, UnwrappedContextManager
@@ -118,6 +119,7 @@ class TorchTrainingModel(
             AttributeError: If ``inference_procedure`` names no attribute of the
                 module's class.
         """
+        require_instance(model, nn.Module, "TorchTrainingModel(model=...)")
         super().__init__(has_inference_model, inference_thread_only)
         if dtype is not None:
             model = model.type(dtype)

@@ -41,7 +41,7 @@ class Worker(BackgroundThread):
     def on_paused(self) -> None:
         self.log.append("paused")
         self.in_pause_hook.set()
-        self.release_pause_hook.wait(10)
+        self.release_pause_hook.wait(60)  # (tests release it; never a fixed pause)
         super().on_paused()
 
     @override

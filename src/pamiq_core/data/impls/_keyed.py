@@ -17,7 +17,18 @@ class KeySet(Generic[T]):
     """
 
     def __init__(self, keys: Iterable[str]) -> None:
-        """Remember ``keys`` (duplicates collapse)."""
+        """Remember ``keys`` (duplicates collapse).
+
+        Raises:
+            TypeError: If ``keys`` is a single string (it would be split into its
+                letters).
+        """
+        if isinstance(keys, str):
+            raise TypeError(
+                f"keys must be a collection of key names such as [{keys!r}], not "
+                f"the string {keys!r}: a string would be taken as the keys "
+                f"{sorted(set(keys))}, one per letter."
+            )
         self._ordered = tuple(dict.fromkeys(keys))
         self._set: AbstractSet[str] = frozenset(self._ordered)
 
