@@ -83,21 +83,3 @@ def cluster_fixture(workers: list[dict[str, Any]]) -> Iterator[Cluster]:
         yield cluster
     finally:
         stop_cluster(cluster)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
-def metrics(url: str) -> Any:
-    import httpx
-
-    try:
-        response = httpx.get(f"{url}/metrics", timeout=5)
-    except httpx.HTTPError:
-        return None
-    return response.json() if response.is_success else None

@@ -27,7 +27,8 @@ from pamiq_core.state_persistence import (
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
-from ray_cluster import cluster_fixture, free_port, metrics
+from ray_cluster import cluster_fixture
+from running import free_port, metrics
 
 from eventually import eventually
 from process_system import System
@@ -60,7 +61,7 @@ class Running:
     def __init__(self, states: Path, config: RayConfig) -> None:
         self.system = System()
         self.errors: list[BaseException] = []
-        port = free_port()
+        port = self.port = free_port()
         self.url = f"http://localhost:{port}/api"
         self.thread = threading.Thread(
             target=self._run,
@@ -82,7 +83,7 @@ class Running:
             self.errors.append(e)
 
     def metrics(self) -> Any:
-        return metrics(self.url)
+        return metrics(self.port)
 
     def group(self) -> dict[str, Any]:
         return self.metrics()["groups"][GROUP]

@@ -29,7 +29,8 @@ from pamiq_core.state_persistence import (
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
-from ray_cluster import check_loopback, cluster_fixture, free_port, metrics
+from ray_cluster import check_loopback, cluster_fixture
+from running import free_port, metrics, run_until_trained
 
 from eventually import eventually
 from process_system import Consumer, System
@@ -82,7 +83,7 @@ class TestEndToEnd:
         box = next(n for n in ray.nodes() if "trainer_box" in n["Resources"])
         system = System()
         system.trainer = NodeReporter()
-        system.launch(states_dir=states, max_uptime=2.0, **RAY)
+        run_until_trained(system.launch, 20, states_dir=states, **RAY)
         final = find_latest_state(states)
         assert final is not None
         assert (final / "trainers" / "consumer" / "node").read_text() == box["NodeID"]
@@ -100,7 +101,7 @@ class TestEndToEnd:
         self, cluster: Cluster, states: Path
     ) -> None:
         system = System()
-        system.launch(states_dir=states, max_uptime=2.0, **RAY)
+        run_until_trained(system.launch, 20, states_dir=states, **RAY)
         assert len(system.agent.factors_seen) > 5
         final = find_latest_state(states)
         assert final is not None
@@ -114,7 +115,7 @@ class TestEndToEnd:
         for mode in ("thread", "ray"):
             states = tmp_path / mode
             options: dict[str, Any] = RAY if mode == "ray" else {"training": mode}
-            System().launch(states_dir=states, max_uptime=0.5, **options)
+            run_until_trained(System().launch, 2, states_dir=states, **options)
             final = find_latest_state(states)
             assert final is not None
             layouts.append(sorted(str(p.relative_to(final)) for p in final.rglob("*")))
@@ -129,15 +130,16 @@ class TestEndToEnd:
         def options(mode: str) -> dict[str, Any]:
             return RAY if mode == "ray" else {"training": mode}
 
-        System().launch(states_dir=states, max_uptime=1.0, **options(first))
+        run_until_trained(System().launch, 5, states_dir=states, **options(first))
         saved = find_latest_state(states)
         assert saved is not None
         _, seen_before, _ = consumer_state(saved)
         assert seen_before
-        System().launch(
+        run_until_trained(
+            System().launch,
+            consumer_state(saved)[0] + 5,  # runs continue from the saved count
             states_dir=states,
             saved_state_path="latest",
-            max_uptime=1.0,
             **options(second),
         )
         final = find_latest_state(states)
@@ -168,23 +170,23 @@ class TestControl:
         )
         runner.start()
         url = f"http://localhost:{port}/api"
-        eventually(lambda: metrics(url) is not None, timeout=120, what="the web API")
+        eventually(lambda: metrics(port) is not None, timeout=120, what="the web API")
         eventually(
-            lambda: metrics(url)["trainers"]["consumer"]["runs"] > 0,
+            lambda: metrics(port)["trainers"]["consumer"]["runs"] > 0,
             timeout=60,
             what="a run",
         )
-        group = metrics(url)["groups"]["training[consumer]"]
+        group = metrics(port)["groups"]["training[consumer]"]
         assert group["status"] == "running"
         assert group["where"] == "127.0.0.1"
         assert httpx.post(f"{url}/pause", timeout=30).is_success
         eventually(
-            lambda: metrics(url)["system"]["status_name"] == "paused", what="paused"
+            lambda: metrics(port)["system"]["status_name"] == "paused", what="paused"
         )
-        paused = metrics(url)
+        paused = metrics(port)
         assert httpx.post(f"{url}/save-state", timeout=60).is_success
         eventually(lambda: len(snapshots(states)) == 1, what="a snapshot")
-        again = metrics(url)
+        again = metrics(port)
         assert (
             again["trainers"]["consumer"]["runs"]
             == paused["trainers"]["consumer"]["runs"]
@@ -193,10 +195,10 @@ class TestControl:
         assert httpx.post(f"{url}/resume", timeout=30).is_success
         runs = paused["trainers"]["consumer"]["runs"]
         eventually(
-            lambda: metrics(url)["trainers"]["consumer"]["runs"] > runs,
+            lambda: metrics(port)["trainers"]["consumer"]["runs"] > runs,
             what="runs after resume",
         )
-        now = metrics(url)
+        now = metrics(port)
         assert now["buffers"]["numbers"]["size"] > 0
         assert now["models"]["scale"]["syncs"] > 0
         group = now["groups"]["training[consumer]"]
@@ -217,7 +219,7 @@ class TestControl:
     def test_pamiq_time_follows_the_driver(
         self, cluster: Cluster, states: Path
     ) -> None:
-        System().launch(states_dir=states, max_uptime=2.0, time_scale=4.0, **RAY)
+        run_until_trained(System().launch, 10, states_dir=states, time_scale=4.0, **RAY)
         final = find_latest_state(states)
         assert final is not None
         previous = float(

@@ -5,7 +5,6 @@ two replicas of a group run on different nodes.
 """
 
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,9 @@ from pamiq_core.torch import OptimizersSetup, TorchTrainer
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
-from ray_cluster import cluster_fixture, free_port
+from ray_cluster import cluster_fixture
+from running import run_until
 from torch_system import System
-
-from eventually import eventually
 
 LEARNING_RATE = 0.05
 
@@ -42,42 +40,16 @@ def restore_global_time(cluster: Cluster) -> Iterator[None]:
     time.set_time_scale(1.0)
 
 
-def run_until(system: System, states: Path, done: Any, **config: Any) -> None:
+def train_until(system: System, states: Path, done: Any, **config: Any) -> None:
     """Run in Ray mode until ``done()``, then shut down over the web API."""
-    import httpx
-
-    port = free_port()
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            system.launch(
-                states_dir=states,
-                training="ray",
-                web_api_address=("localhost", port),
-                **config,
-            )
-        except BaseException as e:
-            errors.append(e)
-
-    runner = threading.Thread(target=run)
-    runner.start()
-    try:
-        eventually(lambda: done() or errors, timeout=120, what="enough training")
-    finally:
-        eventually(
-            lambda: not runner.is_alive() or _post(httpx, port), what="the shutdown"
-        )
-        runner.join(timeout=120)
-    assert errors == []
-
-
-def _post(httpx: Any, port: int) -> bool:
-    try:
-        url = f"http://localhost:{port}/api/shutdown"
-        return httpx.post(url, timeout=10).is_success
-    except httpx.HTTPError:
-        return False
+    run_until(
+        system.launch,
+        lambda port: done(),
+        "enough training",
+        states_dir=states,
+        training="ray",
+        **config,
+    )
 
 
 def test_syncs_reach_the_agent_through_the_object_store(
@@ -87,7 +59,7 @@ def test_syncs_reach_the_agent_through_the_object_store(
     before = system.model.model.weight.detach().clone()
     with system.model.inference_model.unwrap() as module:
         untrained = float((module.weight.detach() - 2.0).abs().max())
-    run_until(system, tmp_path, lambda: len(set(system.agent.versions)) > 40)
+    train_until(system, tmp_path, lambda: len(set(system.agent.versions)) > 40)
     versions = system.agent.versions
     assert versions == sorted(versions)  # never goes back
     with system.model.inference_model.unwrap() as module:
@@ -147,7 +119,7 @@ def test_two_replicas_train_like_one_process_on_the_same_batches(
 ) -> None:
     records = tmp_path / "records"
     records.mkdir()
-    system = System()
+    system = System(buffer_size=1_000_000)  # never full: new items are at the end
     system.trainer = RecordingFitter(records)  # type: ignore[assignment]
     initial = {k: v.clone() for k, v in system.model.model.state_dict().items()}
     replicas = RayConfig(
@@ -158,7 +130,7 @@ def test_two_replicas_train_like_one_process_on_the_same_batches(
         paths = [records / f"replica-{r}.pt" for r in (0, 1)]
         return all(p.exists() for p in paths) and len(_load(paths[0])["batches"]) > 5
 
-    run_until(system, tmp_path / "states", trained_enough, ray=replicas)
+    train_until(system, tmp_path / "states", trained_enough, ray=replicas)
     first, second = _load(records / "replica-0.pt"), _load(records / "replica-1.pt")
     runs = len(first["batches"])
     assert len(second["batches"]) == runs  # they trained in step
