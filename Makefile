@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "pamiq-core needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python $(PIP_INSTALL) -e '.[torch,gym,tensorboard,mlflow,dev]'
+	$(BIN)/python $(PIP_INSTALL) -e '.[torch,gym,tensorboard,mlflow,ray,dev]'
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -6,10 +6,16 @@ project's torch build is not available.
 """
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# Ray reads this once, when it is imported: "0" keeps every Ray node that a test
+# starts on 127.0.0.1 instead of the machine's outward address (see
+# tests/runtime/ray_cluster.py, which checks it).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,7 +60,24 @@ def needs_torch(path: Path) -> bool:
     return "torch" in parts or path.name.endswith("_torch.py")
 
 
+RAY_INSTALLED = importlib.util.find_spec("ray") is not None
+"""Ray mode's tests (``test_ray_*.py``) need the ray extra; without it they are not
+collected (the interpreters of ``make test-pythons`` run without it)."""
+
+
+def needs_ray(path: Path) -> bool:
+    return path.name.startswith("test_ray_") or path.name == "ray_cluster.py"
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if RAY_INSTALLED:
+        return None
+    return "ray is not installed: the Ray mode tests (test_ray_*.py) are not collected"
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     if config.getoption("--without-torch") and needs_torch(collection_path):
+        return True
+    if not RAY_INSTALLED and needs_ray(collection_path):
         return True
     return None

@@ -111,7 +111,15 @@ class TestRunStats:
             "last_duration": 3.0,
             "mean_duration": 2.0,
             "last_finished_at": 9.0,
+            "unsynced_models": [],
         }
+
+    def test_names_the_models_the_latest_run_held_without_fetching(self) -> None:
+        stats = RunStats()
+        stats.record(1.0, finished_at=5.0, unsynced_models=("q", "target"))
+        assert stats.summary()["unsynced_models"] == ["q", "target"]
+        stats.record(1.0, finished_at=6.0)  # fixed since: the mark goes
+        assert stats.summary()["unsynced_models"] == []
 
     def test_time_since_the_last_run(self) -> None:
         stats = RunStats()

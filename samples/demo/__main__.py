@@ -13,6 +13,7 @@ files too.
     make demo DEMO_ARGS="--seconds 120"        # longer
     make demo DEMO_ARGS="--resume latest"      # continue from the last saved state
     make demo DEMO_ARGS="--tensorboard runs/demo --csv runs/demo.csv"
+    make demo DEMO_ARGS="--training process"   # the trainer in a process of its own
 
 While it runs, open http://localhost:8391/ or use ``pamiq-console``.
 """
@@ -57,6 +58,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--report-interval", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--training",
+        choices=["thread", "process", "lockstep"],
+        default="thread",
+        help="where the trainer runs (see LaunchConfig.training)",
+    )
     add_tracking_options(parser)
     return parser.parse_args(argv)
 
@@ -101,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
             web_api_address=web,
             time_scale=args.time_scale,
             loggers=tracking_loggers(args),
+            training=args.training,
         ),
     )
     agent.report()

@@ -17,7 +17,9 @@ from pamiq_core.model import TrainingModel, TrainingModelsDict
 from pamiq_core.realtime import DEFAULT_SWITCH_INTERVAL, runtime_settings
 from pamiq_core.runtime.lockstep_side import LockstepSettings, LockstepTrainingSide
 from pamiq_core.runtime.process_side import ProcessTrainingSide
-from pamiq_core.runtime.seam import TrainingSide
+from pamiq_core.runtime.ray_config import RayConfig
+from pamiq_core.runtime.remote_side import RemoteTrainingSide
+from pamiq_core.runtime.seam import TRAINING_PARTS, TrainingSide
 from pamiq_core.runtime.stopping import (
     ShutdownTimeoutError,
     combine_errors,
@@ -99,14 +101,20 @@ class LaunchConfig:
         training: Where the trainers run. ``"thread"``: in one training thread
             of this process. ``"process"``: in processes of their own (spawned),
             one per training group, so that their Python work cannot take the
-            agent's time and groups train in parallel. ``"lockstep"``: in the
-            inference thread, one round of trainers after every ``train_every``
-            agent steps, in virtual pamiq time that runs as fast as the CPU
-            allows; with a ``seed``, runs repeat bit for bit (see the guide's
-            page on reproducibility).
-        training_groups: With ``training="process"``, the trainers' names split
-            into groups, one process each (None: one group of all). Trainers that
-            share a training model or a buffer must be in the same group.
+            agent's time and groups train in parallel. ``"ray"``: in Ray
+            actors, one per training group, anywhere on a Ray cluster (the
+            ``ray`` extra; see ``ray``). ``"lockstep"``: in the inference
+            thread, one round of trainers after every ``train_every`` agent
+            steps, in virtual pamiq time that runs as fast as the CPU allows;
+            with a ``seed``, runs repeat bit for bit (see the guide's page on
+            reproducibility).
+        training_groups: With ``training="process"`` or ``"ray"``, the
+            trainers' names split into groups, one process or actor each (None:
+            one group of all). Trainers that share a training model or a buffer
+            must be in the same group.
+        ray: With ``training="ray"``: the cluster, each group's placement and
+            replicas, and what a failed group does (a
+            :class:`~pamiq_core.runtime.RayConfig`; None: its defaults).
         loggers: Where the scalars that components log go (TensorBoard, CSV,
             MLflow or your own; see :mod:`pamiq_core.tracking`). They are kept
             for the dashboard in any case.
@@ -153,8 +161,9 @@ class LaunchConfig:
     max_failed_saves_in_a_row: int | None = None
     skip_saved_after_error: bool = False
     web_api_required: bool = True
-    training: Literal["thread", "process", "lockstep"] = "thread"
+    training: Literal["thread", "process", "ray", "lockstep"] = "thread"
     training_groups: Sequence[Sequence[str]] | None = None
+    ray: RayConfig | None = None
     loggers: Sequence[TrackingLogger] = ()
     gc_freeze: bool = True
     preimport_torch: bool = True
@@ -220,16 +229,23 @@ class LaunchConfig:
             raise ValueError(
                 f"training must be one of {list(TRAINING_MODES)}, got {mode!r}."
             )
+        ray = cast(object, self.ray)
+        if ray is not None and not isinstance(ray, RayConfig):
+            raise ValueError(f"ray must be a RayConfig or None, got {ray!r}.")
+        if ray is not None and mode != "ray":
+            raise ValueError(
+                f"ray (a RayConfig) needs training='ray'; training is {mode!r}."
+            )
         if self.seed is not None:
             check_seed(self.seed, "LaunchConfig.seed")
         self._check_lockstep(mode)
         groups = cast(object, self.training_groups)
         if groups is None:
             return
-        if mode != "process":
+        if mode not in ("process", "ray"):
             raise ValueError(
-                "training_groups needs training='process' (each group runs in a "
-                f"process of its own); training is {mode!r}."
+                "training_groups needs training='process' or 'ray' (each group "
+                f"runs in a process or actor of its own); training is {mode!r}."
             )
         if isinstance(groups, str) or not isinstance(groups, Sequence):
             raise ValueError(
@@ -260,7 +276,7 @@ class LaunchConfig:
             )
 
 
-TRAINING_MODES = ("thread", "process", "lockstep")
+TRAINING_MODES = ("thread", "process", "ray", "lockstep")
 """The values ``LaunchConfig.training`` takes."""
 
 
@@ -455,28 +471,43 @@ def _attach_training_side(
     ``resumed`` says whether a snapshot was loaded (lock-step mode starts its
     virtual clocks from it, or else from the epoch).
     """
-    if config.training == "process":
-        process_side = ProcessTrainingSide(
-            system.trainers,
-            system.training_models,
-            system.data_users,
-            system.buffers,
-            config.training_groups,
-            {
-                "switch_interval": config.switch_interval,
-                "torch_num_threads": config.torch_num_threads,
-                "gc_freeze": config.gc_freeze,
-                "preimport_torch": config.preimport_torch,
-                "seed": config.seed,
-            },
-            system.tracking,
-        )
-        if system.randomness is not None:  # generators in a process stay there
-            system.randomness.hand_over(
-                [system.trainers[n] for g in process_side.groups for n in g.trainers]
-                + [system.buffers[n] for g in process_side.groups for n in g.buffers]
+    settings = {
+        "switch_interval": config.switch_interval,
+        "torch_num_threads": config.torch_num_threads,
+        "gc_freeze": config.gc_freeze,
+        "preimport_torch": config.preimport_torch,
+        "seed": config.seed,
+    }
+    if config.training in ("process", "ray"):
+        if config.training == "process":
+            remote: RemoteTrainingSide = ProcessTrainingSide(
+                system.trainers,
+                system.training_models,
+                system.data_users,
+                system.buffers,
+                config.training_groups,
+                settings,
+                system.tracking,
             )
-        side: TrainingSide = process_side
+        else:
+            from pamiq_core.runtime.ray_side import RayTrainingSide  # noqa: PLC0415
+
+            remote = RayTrainingSide(
+                system.trainers,
+                system.training_models,
+                system.data_users,
+                system.buffers,
+                config.training_groups,
+                {**settings, "states_dir": config.states_dir},
+                system.tracking,
+                config.ray or RayConfig(),
+            )
+        if system.randomness is not None:  # generators in a group stay there
+            system.randomness.hand_over(
+                [system.trainers[n] for g in remote.groups for n in g.trainers]
+                + [system.buffers[n] for g in remote.groups for n in g.buffers]
+            )
+        side: TrainingSide = remote
     elif config.training == "lockstep":
         side = LockstepTrainingSide(
             system.trainers,
@@ -504,6 +535,7 @@ def _attach_training_side(
         system.parts[name].target = part
     system.metrics.trainers = dict(side.run_stats())
     system.metrics.buffers = dict(side.buffer_views())
+    system.metrics.groups = side.group_summaries
     statuses: dict[ThreadTypes | str, ReadOnlyThreadStatus] = {
         ThreadTypes.INFERENCE: system.inference.thread_status
     }
@@ -527,7 +559,8 @@ def _run(system: _System, config: LaunchConfig) -> None:
             config.torch_num_threads,
             gc_freeze=config.gc_freeze,
             # in process mode the first optimizer runs in the training processes
-            preimport_torch=config.preimport_torch and config.training != "process",
+            preimport_torch=config.preimport_torch
+            and config.training not in ("process", "ray"),
         ),
         shutdown_on_sigterm(system.control.shutdown),
     ):
@@ -646,6 +679,23 @@ def _load_saved_state(state_store: StateStore, config: LaunchConfig) -> Path | N
     return Path(path)
 
 
+def _take_back(system: _System, path: Path, skipped: Mapping[str, str]) -> None:
+    """Bring what trained elsewhere back into the objects passed to ``launch``.
+
+    A failure here loses nothing (the snapshot is saved), so it is logged only.
+    """
+    if system.training is None:
+        return
+    parts = [p for p in TRAINING_PARTS if p not in skipped and (path / p).is_dir()]
+    try:
+        system.training.take_back(path, parts)
+    except Exception:
+        logger.exception(
+            f"Could not load the trained state from '{path}' back into the "
+            "components passed to launch; the snapshot itself is complete."
+        )
+
+
 def _save_final_state(
     system: _System, errors: list[BaseException], stuck: list[BackgroundThread]
 ) -> None:
@@ -669,6 +719,7 @@ def _save_final_state(
         logger.exception(f"Could not save the final state: {e}")
         return
     logger.info(f"Final state saved to '{path}'")
+    _take_back(system, path, skip)
     keeper = system.control.states_keeper
     if keeper is not None:
         keeper.append(path)

@@ -57,6 +57,9 @@ class RunSummary(TypedDict, closed=True):
     """When the latest run ended, on the training thread's performance counter."""
     since_last_run: float | None
     """Seconds since the latest run ended."""
+    unsynced_models: list[str]
+    """Models the trainer holds without having fetched them, so that its runs
+    never sync them (see ``Trainer.unsynced_models``); empty when there are none."""
 
 
 class SyncSummary(TypedDict, closed=True):
@@ -89,6 +92,31 @@ class BufferSummary(TypedDict, closed=True):
     """Items stored."""
     capacity: int | None
     """The buffer's ``max_size``; None if it has none."""
+
+
+class GroupSummary(TypedDict, closed=True):
+    """A training group that runs elsewhere (``training="ray"``), and its channels."""
+
+    status: str
+    """``"starting"``, ``"running"``, ``"down"`` (being restarted) or ``"failed"``."""
+    where: str | None
+    """The address of the node(s) it runs on."""
+    down_reason: str | None
+    """Why it is down, while it is."""
+    restarts: int
+    """Restarts after a failure so far."""
+    replicas: int
+    """Data-parallel replicas of the group."""
+    items_sent: int
+    """Collected items sent to it."""
+    items_dropped: int
+    """Collected items dropped because it fell behind."""
+    parameter_updates: int
+    """Syncs whose parameters reached the agent."""
+    parameter_bytes: int
+    """Bytes of those parameters."""
+    last_parameter_delay: float | None
+    """Seconds from the latest such sync to its hand-over to the agent."""
 
 
 class LastSave(TypedDict, closed=True):
@@ -246,6 +274,8 @@ class MetricsSnapshot(TypedDict, closed=True):
     """Fill per buffer."""
     scalars: ScalarsSummary | None
     """What the components logged (``log_scalar``); None where nothing keeps it."""
+    groups: dict[str, GroupSummary]
+    """Training groups that run elsewhere (Ray mode), by label."""
 
 
 SummaryT_co = TypeVar("SummaryT_co", covariant=True)
@@ -358,9 +388,20 @@ class RunStats:
     total_duration: float = 0.0
     last_duration: float = math.nan
     last_finished_at: float = math.nan
+    unsynced_models: tuple[str, ...] = ()
 
-    def record(self, duration: float, finished_at: float) -> None:
-        """Record one run of ``duration`` seconds that ended at ``finished_at``."""
+    def record(
+        self,
+        duration: float,
+        finished_at: float,
+        unsynced_models: tuple[str, ...] = (),
+    ) -> None:
+        """Record one run of ``duration`` seconds that ended at ``finished_at``.
+
+        ``unsynced_models`` are the models the trainer held without fetching them
+        (``Trainer.unsynced_models``) when the run ended.
+        """
+        self.unsynced_models = unsynced_models
         self.last_duration = duration
         self.last_finished_at = finished_at
         self.total_duration += duration
@@ -380,6 +421,7 @@ class RunStats:
             "mean_duration": self.total_duration / runs if runs else None,
             "last_finished_at": _measured(last_finished_at),
             "since_last_run": _measured(time.fixed_perf_counter() - last_finished_at),
+            "unsynced_models": list(self.unsynced_models),
         }
 
 
@@ -521,6 +563,8 @@ class Metrics:
     )
     buffers: Mapping[str, Sized] = field(default_factory=dict[str, Sized])
     """Buffer name to an object with ``len()`` and optionally ``max_size``."""
+    groups: Callable[[], dict[str, GroupSummary]] = dict
+    """Tells the state of the training groups that run elsewhere."""
     system: Summarized[SystemSummary] = field(default_factory=SystemStats)
     status: Callable[[], StatusLike] | None = None
     """Tells the current system status; None reports it as unknown."""
@@ -554,4 +598,5 @@ class Metrics:
             "models": {n: s.summary() for n, s in list(self.models.items())},
             "buffers": {n: buffer_summary(b) for n, b in list(self.buffers.items())},
             "scalars": scalars,
+            "groups": self.groups(),
         }

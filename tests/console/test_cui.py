@@ -334,8 +334,8 @@ class TestConsole:
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         system.controller.pause()
-        system.inference.pause()
-        system.training.pause()
+        system.inference.pause(system.controller.pause_request())
+        system.training.pause(system.controller.pause_request())
         assert not console.run_command("status")
         lines = capsys.readouterr().out.splitlines()
         assert lines[0].split() == ["system", f"localhost:{console._port}"]

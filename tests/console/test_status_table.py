@@ -178,6 +178,66 @@ def test_a_system_that_keeps_no_scalars_shows_no_scalar_section() -> None:
     assert "scalar" not in text
 
 
+def test_groups_that_train_elsewhere_get_a_table_that_shows_a_down_group() -> None:
+    group = {
+        "status": "down",
+        "where": None,
+        "down_reason": "node lost",
+        "restarts": 1,
+        "replicas": 1,
+        "items_sent": 1234,
+        "items_dropped": 5,
+        "parameter_updates": 40,
+        "parameter_bytes": 4000,
+        "last_parameter_delay": 0.0123,
+    }
+    lines = format_metrics(
+        {**SNAPSHOT, "scalars": None, "groups": {"training[a]": group}}, "h:1"
+    )
+    table = lines.split("\n\n")[-1].splitlines()
+    assert table[0].split() == [
+        "group",
+        "status",
+        "on",
+        "restarts",
+        "sent",
+        "dropped",
+        "updates",
+        "last",
+        "update",
+    ]
+    assert table[1].split() == [
+        "training[a]",
+        "down",
+        "-",
+        "1",
+        "1,234",
+        "5",
+        "40",
+        "12.30",
+        "ms",
+    ]
+
+
+def test_without_groups_there_is_no_group_table() -> None:
+    assert "group" not in format_metrics(
+        {**SNAPSHOT, "scalars": None, "groups": {}}, "h:1"
+    )
+
+
+def test_a_trainer_that_never_syncs_a_model_it_trains_is_marked() -> None:
+    trainers = {
+        "policy": {**SNAPSHOT["trainers"]["policy"], "unsynced_models": ["q"]},
+    }
+    text = format_metrics({**SNAPSHOT, "trainers": trainers}, "h:1")
+    lines = text.splitlines()
+    assert any(line.startswith("policy (!)") for line in lines)
+    assert (
+        "(!) policy holds models it did not fetch, which its runs never sync: q; "
+        "fetch them with get_training_model"
+    ) in lines
+
+
 def test_a_snapshot_without_measurements_still_renders() -> None:
     lines = format_metrics({}, "h:1").splitlines()
     assert lines[1] == "status        unknown"

@@ -26,17 +26,31 @@ class TestSystemStatusProvider:
     ) -> None:
         system.controller.pause()
         assert system.provider.get_current_status() is SystemStatus.PAUSING
-        system.inference.pause()
+        system.inference.pause(system.controller.pause_request())
         assert system.provider.get_current_status() is SystemStatus.PAUSING
-        system.training.pause()
+        system.training.pause(system.controller.pause_request())
+        assert system.provider.get_current_status() is SystemStatus.PAUSED
+
+    def test_an_acknowledgement_of_an_earlier_pause_does_not_count(
+        self, system: FakeSystem
+    ) -> None:
+        system.controller.pause()
+        first = system.controller.pause_request()
+        system.inference.pause(first)
+        system.training.pause(first)
+        system.controller.resume()  # the threads have not woken up yet
+        system.controller.pause()
+        assert system.provider.get_current_status() is SystemStatus.PAUSING
+        system.inference.pause(system.controller.pause_request())
+        system.training.pause(system.controller.pause_request())
         assert system.provider.get_current_status() is SystemStatus.PAUSED
 
     def test_resuming_while_any_thread_still_reports_paused(
         self, system: FakeSystem
     ) -> None:
         system.controller.pause()
-        system.inference.pause()
-        system.training.pause()
+        system.inference.pause(system.controller.pause_request())
+        system.training.pause(system.controller.pause_request())
         system.controller.resume()
         assert system.provider.get_current_status() is SystemStatus.RESUMING
         system.inference.resume()
@@ -48,14 +62,14 @@ class TestSystemStatusProvider:
     def test_shutting_down_wins(self, system: FakeSystem, paused: bool) -> None:
         if paused:
             system.controller.pause()
-            system.inference.pause()
-            system.training.pause()
+            system.inference.pause(system.controller.pause_request())
+            system.training.pause(system.controller.pause_request())
         system.controller.shutdown()
         assert system.provider.get_current_status() is SystemStatus.SHUTTING_DOWN
 
 
 class TestWithAnyObjectsThatAnswer:
-    """The provider needs only the four methods it calls (the console sits below
+    """The provider needs only the five methods it calls (the console sits below
     the threads), so plain objects stand in for the controller and the monitor."""
 
     class Controller:
@@ -68,11 +82,15 @@ class TestWithAnyObjectsThatAnswer:
         def is_pause(self) -> bool:
             return self.pause
 
+        def pause_request(self) -> int:
+            return 1
+
     class Threads:
         def __init__(self, all_paused: bool, any_paused: bool) -> None:
             self.all_paused, self.any_paused = all_paused, any_paused
 
-        def check_all_threads_paused(self) -> bool:
+        def check_all_threads_paused(self, request: int | None = None) -> bool:
+            assert request == 1
             return self.all_paused
 
         def check_any_threads_paused(self) -> bool:

@@ -335,8 +335,8 @@ class TestMetrics:
 
     def test_follows_the_system(self, system: FakeSystem, client: httpx.Client) -> None:
         system.controller.pause()
-        system.inference.pause()
-        system.training.pause()
+        system.inference.pause(system.controller.pause_request())
+        system.training.pause(system.controller.pause_request())
         steps = system.metrics.inference_steps
         assert hasattr(steps, "tick")
         steps.tick(1.0)  # type: ignore[attr-defined]

@@ -68,7 +68,19 @@ class TestEndToEnd:
         assert len(seen) > 0
         assert pid != os.getpid()  # it trained in another process
         assert runs > 1
-        assert system.trainer.runs == 0  # the trainer here never ran
+
+    def test_the_objects_passed_to_launch_end_as_trained(self, states: Path) -> None:
+        # What trained in the process is loaded back from the final snapshot, so
+        # after launch() returns the caller's objects look as in thread mode.
+        system = System()
+        run_until_trained(system.launch, 20, states_dir=states, **PROCESS)
+        final = find_latest_state(states)
+        assert final is not None
+        runs, seen, pid = consumer_state(final)
+        assert (system.trainer.runs, system.trainer.seen) == (runs, seen)
+        assert system.trainer.pid == pid != os.getpid()
+        assert system.model.factor == load_pickle(final / "models" / "scale.pkl")
+        assert list(system.buffer.get_data()) == list(range(1, system.agent.steps + 1))
 
     def test_parameters_reach_the_agent_after_each_sync(self, states: Path) -> None:
         system = System()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pamiq_core import Interaction, LaunchConfig, launch, time
-from pamiq_core.runtime.child import process_seed
+from pamiq_core.runtime.group_runner import group_seed as process_seed
 from pamiq_core.runtime.seam import TrainingGroup
 from pamiq_core.seeding import derive_seed
 from pamiq_core.state_persistence import find_latest_state, load_pickle

@@ -78,17 +78,18 @@ class Regression(TorchTrainer):
 
 
 class System:
-    def __init__(self) -> None:
+    def __init__(self, buffer_size: int = 1000) -> None:
         self.agent = Predictor()
         self.model = TorchTrainingModel(nn.Linear(4, 1))
         self.trainer = Regression()
+        self.buffer_size = buffer_size
 
     def launch(self, **config: Any) -> None:
         config.setdefault("web_api_address", None)
         launch(
             Interaction(self.agent, Points()),
             {"linear": self.model},
-            {"points": SequentialBuffer[torch.Tensor](1000)},
+            {"points": SequentialBuffer[torch.Tensor](self.buffer_size)},
             {"regression": self.trainer},
             LaunchConfig(**config),
         )

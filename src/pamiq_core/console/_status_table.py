@@ -86,6 +86,9 @@ def format_metrics(metrics: Mapping[str, Any], address: str) -> str:
         _models(metrics.get("models", {})),
         _buffers(metrics.get("buffers", {})),
     ]
+    groups: Mapping[str, Mapping[str, Any]] = metrics.get("groups") or {}
+    if groups:  # only where groups train elsewhere (Ray mode)
+        sections.append(_groups(groups))
     scalars = metrics.get("scalars")
     if scalars is not None:  # None: the system keeps no scalars
         sections.append(_scalars(scalars, metrics.get("time")))
@@ -157,12 +160,13 @@ def _save_failures(count: object, last: Mapping[str, Any] | None, now: object) -
 
 
 def _trainers(trainers: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    return _section(
+    """Runs per trainer; a trainer that trains models it never syncs is marked."""
+    lines = _section(
         "trainer",
         ["runs", "last", "mean", "since last"],
         [
             [
-                name,
+                name + (" (!)" if t.get("unsynced_models") else ""),
                 _number(t.get("runs")),
                 format_seconds(t.get("last_duration")),
                 format_seconds(t.get("mean_duration")),
@@ -171,6 +175,13 @@ def _trainers(trainers: Mapping[str, Mapping[str, Any]]) -> list[str]:
             for name, t in trainers.items()
         ],
     )
+    for name, t in trainers.items():
+        if unsynced := t.get("unsynced_models"):
+            lines.append(
+                f"(!) {name} holds models it did not fetch, which its runs never "
+                f"sync: {', '.join(unsynced)}; fetch them with get_training_model"
+            )
+    return lines
 
 
 def _models(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -204,6 +215,27 @@ def _buffers(buffers: Mapping[str, Mapping[str, Any]]) -> list[str]:
                 _fill(b.get("size"), b.get("capacity")),
             ]
             for name, b in buffers.items()
+        ],
+    )
+
+
+def _groups(groups: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Where each group runs and whether it is up; a group being restarted is down."""
+    return _section(
+        "group",
+        ["status", "on", "restarts", "sent", "dropped", "updates", "last update"],
+        [
+            [
+                name,
+                str(g.get("status", "-")),
+                str(g.get("where") or "-"),
+                _number(g.get("restarts")),
+                _number(g.get("items_sent")),
+                _number(g.get("items_dropped")),
+                _number(g.get("parameter_updates")),
+                format_seconds(g.get("last_parameter_delay")),
+            ]
+            for name, g in groups.items()
         ],
     )
 

@@ -39,12 +39,16 @@ class ControllerView(Protocol):
         """Whether a pause was requested."""
         ...
 
+    def pause_request(self) -> int:
+        """The number of the latest pause request."""
+        ...
+
 
 class ThreadStatusesView(Protocol):
     """What the provider reads of the threads (``ThreadStatusesMonitor`` has it)."""
 
-    def check_all_threads_paused(self) -> bool:
-        """Whether every background thread reports paused."""
+    def check_all_threads_paused(self, request: int | None = None) -> bool:
+        """Whether every background thread reports paused (for ``request``)."""
         ...
 
     def check_any_threads_paused(self) -> bool:
@@ -79,13 +83,15 @@ class SystemStatusProvider:
         """The current status (never ``OFFLINE``).
 
         Shut down wins; a pause request is ``PAUSED`` once every background thread
-        reports paused and ``PAUSING`` before; after a resume, ``RESUMING`` while any
+        acknowledged that very request and ``PAUSING`` before (an acknowledgement
+        of an earlier pause, not yet cleared, does not count); after a resume, ``RESUMING`` while any
         thread still reports paused; otherwise ``ACTIVE``.
         """
         if self._controller.is_shutdown():
             return SystemStatus.SHUTTING_DOWN
         if self._controller.is_pause():
-            if self._monitor.check_all_threads_paused():
+            request = self._controller.pause_request()
+            if self._monitor.check_all_threads_paused(request):
                 return SystemStatus.PAUSED
             return SystemStatus.PAUSING
         if self._monitor.check_any_threads_paused():

@@ -269,7 +269,7 @@ class LockstepHook(StepHook):
             start = time.fixed_perf_counter()
             if trainer.run():
                 end = time.fixed_perf_counter()
-                self.run_stats[name].record(end - start, end)
+                self.run_stats[name].record(end - start, end, trainer.unsynced_models)
 
     def _keep_tracking_backlog_short(self) -> None:
         tracker = self._tracker

@@ -126,6 +126,27 @@ class ModelUpdate:
 
 
 @dataclass(frozen=True)
+class ParameterUpdate:
+    """Ray mode: the parameters of a sync, in Ray's object store.
+
+    Attributes:
+        name: The training model.
+        version: The sync's number.
+        ref: The object holding them (or, when small, them): for a torch model,
+            its tensors as bytes (see ``TorchTrainingModel._export_parameters``);
+            for another model, the pickled model.
+        synced_at: When the sync happened (Unix time), to measure the delay.
+        nbytes: Their size.
+    """
+
+    name: str
+    version: int
+    ref: Any
+    synced_at: float
+    nbytes: int
+
+
+@dataclass(frozen=True)
 class TrackingRecords:
     """Scalars and hyperparameters the group's components logged, in order."""
 

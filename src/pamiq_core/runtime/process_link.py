@@ -3,9 +3,10 @@
 A :class:`ProcessLink` owns the process and its two connections (see
 :mod:`.messages`). Every read of the control connection happens while holding the
 link's lock, by whichever thread needs an answer: the group's proxy thread while
-the system runs, the control thread while it saves. Whoever reads handles every
-message it finds on the way (telemetry, log records, parameter updates, failures),
-so no message is lost whichever thread reads it. A second thread sends the
+the system runs, the control thread while it saves. Whoever reads hands every
+message it finds on the way (telemetry, log records, parameter updates, failures)
+to the link's :class:`~.remote_side.Reports`, so no message is lost whichever
+thread reads it. A second thread sends the
 collected data (:class:`DataSender`), so a slow training process never blocks
 the control channel, and never the agent.
 """
@@ -19,14 +20,15 @@ import threading
 import time as std_time
 from collections.abc import Callable, Mapping
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
+from pamiq_core import time
 from pamiq_core.data import DataCollector
-from pamiq_core.metrics import RunStats
-from pamiq_core.model import TrainingModel
 
 from . import child, messages
-from .child import Payload
+from .group_runner import Payload
+from .remote_side import Reports
 from .seam import TrainingGroup
 
 logger = logging.getLogger(__name__)
@@ -47,41 +49,28 @@ class TrainingProcessError(RuntimeError):
 
 
 class ProcessLink:
-    """One training process, seen from the launching process."""
+    """One training process, seen from the launching process (a ``GroupLink``)."""
 
     def __init__(
         self,
         group: TrainingGroup,
         collectors: Mapping[str, DataCollector[Any]],
-        models: Mapping[str, TrainingModel[Any]],
-        run_stats: Mapping[str, RunStats],
-        buffer_lengths: dict[str, int],
+        reports: Reports,
         shared: list[object],
-        on_records: Callable[[list[Any]], object] = lambda records: None,
     ) -> None:
         """Prepare the link; nothing starts before :meth:`start`.
 
         Args:
             group: The group this process runs.
             collectors: The agent's collectors of the group's buffers.
-            models: The group's training models as the agent's side holds them:
-                their sync stats are updated from telemetry, and the ones without
-                a shared-memory path apply parameter updates to their inference
-                models.
-            run_stats: Per trainer, the stats to update from telemetry.
-            buffer_lengths: Per buffer, the length to update from telemetry.
+            reports: Applies what the process reports.
             shared: What the process gets as arguments when it starts, because it
                 can travel no other way (shared-memory parameter slots with their
                 inter-process locks); the payload refers to them by index.
-            on_records: Takes the scalars the group's components logged.
         """
         self.group = group
-        self._models = dict(models)
-        self._run_stats = run_stats
-        self._buffer_lengths = buffer_lengths
-        self._on_records = on_records
+        self._reports = reports
         self._lock = threading.RLock()
-        self._failure: BaseException | None = None
         self._death: TrainingProcessError | None = None
         self._payload = b""
         self.ready = False
@@ -102,7 +91,7 @@ class ProcessLink:
     @property
     def failure(self) -> BaseException | None:
         """Why the training process failed, once it did."""
-        return self._failure
+        return self._reports.failure
 
     def start(self, payload: Payload) -> None:
         """Pickle the payload and start the process; do not wait for it.
@@ -135,7 +124,9 @@ class ProcessLink:
             try:
                 self._control.send_bytes(self._payload)
                 ready = self._await(
-                    lambda m: isinstance(m, messages.Ready), START_TIMEOUT, cancelled
+                    lambda m: isinstance(m, messages.Ready),
+                    START_TIMEOUT,
+                    cancelled=cancelled,
                 )
             except (TrainingProcessError, OSError) as error:
                 self._died()
@@ -171,8 +162,45 @@ class ProcessLink:
         """
         with self._lock:
             self._receive(timeout)
-        if self._failure is not None:
-            raise self._failure
+        if self.failure is not None:
+            raise self.failure
+
+    def pause(self, request: int) -> None:
+        """Pause the process for ``request``; return once it acknowledged."""
+        with self._lock:  # a failure instead of an answer ends the wait
+            self._control.send(messages.Pause(request))
+            self._await(
+                lambda m: isinstance(m, messages.Paused) and m.request == request,
+                None,
+                give_up_on_failure=True,
+            )
+
+    def resume(self, clock: time.ClockMirror) -> None:
+        """Resume the process, reading pamiq time as ``clock`` says."""
+        self.send(messages.Resume(clock))
+
+    def stop(self) -> None:
+        """Stop the process's training (it stays for the final save)."""
+        self.request(messages.Stop(), lambda m: isinstance(m, messages.Stopped), None)
+
+    def save_part(self, path: Path, part: str, timeout: float) -> None:
+        """Have the process save its items of ``part`` into ``path``.
+
+        Raises:
+            Exception: Why the save failed there.
+        """
+        marker = self.sender.flush(timeout) if part == "data" else 0
+        answer: messages.Saved = self.request(
+            messages.Save(str(path), part, marker),
+            lambda m: isinstance(m, messages.Saved),
+            timeout,
+        )
+        if answer.error is not None:
+            raise answer.error
+
+    def describe_activity(self) -> str:
+        """What the proxy thread waits for."""
+        return f"waiting for its process (pid {self.pid})"
 
     def request(
         self, command: object, answer: Callable[[object], bool], timeout: float | None
@@ -213,6 +241,7 @@ class ProcessLink:
         self,
         wanted: Callable[[object], bool],
         timeout: float | None,
+        give_up_on_failure: bool = False,
         cancelled: Callable[[], bool] = lambda: False,
     ) -> Any:
         """The first message for which ``wanted`` holds; None if ``cancelled``."""
@@ -225,6 +254,9 @@ class ProcessLink:
                 return None
             if self._death is not None:
                 raise self._death  # a failed process still answers; a dead one not
+            failure = self.failure
+            if give_up_on_failure and failure is not None:
+                raise failure  # (a trainer that fails while pausing never pauses)
             remaining = None if deadline is None else deadline - std_time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise TimeoutError(
@@ -245,57 +277,9 @@ class ProcessLink:
                 received.append(self._control.recv())
         except (EOFError, OSError):
             closed = True  # the process's end is gone: all it sent has been read
-        self._handle(received)
+        self._answers.extend(self._reports.handle(received))
         if closed or self._process.sentinel in ready:
             self._died()
-
-    def _handle(self, received: list[object]) -> None:
-        newest_updates: dict[str, messages.ModelUpdate] = {}
-        for message in received:
-            match message:
-                case messages.Telemetry():
-                    self._apply_telemetry(message)
-                case messages.LogRecord(record=record):
-                    logging.getLogger(record.name).handle(record)
-                case messages.TrackingRecords(records=records):
-                    self._on_records(records)
-                case messages.ModelUpdate(name=name):
-                    newest_updates[name] = message  # newest wins
-                case messages.Failed():
-                    self._failed(message)
-                case _:
-                    self._answers.append(message)
-        for update in newest_updates.values():
-            self._apply_update(update)
-
-    def _apply_telemetry(self, telemetry: messages.Telemetry) -> None:
-        for name, fields in telemetry.runs.items():
-            run_stats = self._run_stats.get(name)
-            if run_stats is not None:
-                vars(run_stats).update(fields)
-        for name, fields in telemetry.syncs.items():
-            model = self._models.get(name)
-            if model is not None:
-                vars(model.sync_stats).update(fields)
-        self._buffer_lengths.update(telemetry.buffers)
-
-    def _apply_update(self, update: messages.ModelUpdate) -> None:
-        incoming: TrainingModel[Any] = pickle.loads(update.payload)
-        target = self._models[update.name]
-        incoming.sync_impl(target.inference_model)
-
-    def _failed(self, failure: messages.Failed) -> None:
-        error = failure.error
-        if error is None:
-            error = TrainingProcessError(
-                f"The training process {self.group.label} failed: {failure.description}"
-            )
-        error.add_note(
-            f"Raised in the training process {self.group.label} (trainers "
-            f"{list(self.group.trainers)}):\n{failure.traceback.rstrip()}"
-        )
-        if self._failure is None:
-            self._failure = error
 
     def _died(self) -> None:
         if self._death is not None:
@@ -312,8 +296,7 @@ class ProcessLink:
             f"The training process {self.group.label} (pid {self._process.pid}, "
             f"trainers {list(self.group.trainers)}) {how}."
         )
-        if self._failure is None:
-            self._failure = self._death
+        self._reports.died(self._death)
 
 
 class DataSender(threading.Thread):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pamiq_core.data import DataBuffer
-from pamiq_core.metrics import RunStats
+from pamiq_core.metrics import GroupSummary, RunStats
 from pamiq_core.model import TrainingModel
 from pamiq_core.state_persistence import PersistentStateMixin
 from pamiq_core.thread.threads import BackgroundThread
@@ -80,9 +80,21 @@ class TrainingSide(ABC):
     def close(self, timeout: float) -> None:  # noqa: B027  (optional hook)
         """Release what :meth:`start` started, within ``timeout`` seconds."""
 
+    def group_summaries(self) -> dict[str, GroupSummary]:
+        """Per group that runs elsewhere and reports it, its state (metrics)."""
+        return {}
+
     def unsaveable_parts(self) -> dict[str, str]:
         """Parts that cannot be saved now (their process died), with the reason."""
         return {}
+
+    def take_back(self, snapshot: Path, parts: Sequence[str]) -> None:  # noqa: B027
+        """Load what trained elsewhere from the final ``snapshot`` into this process.
+
+        Called once after the final save, so that the objects passed to ``launch``
+        end as trained in every mode. ``parts`` are the training parts the
+        snapshot holds. Sides that train in this process have nothing to do.
+        """
 
 
 def plan_groups(

@@ -30,6 +30,7 @@ from ._procedure import (
     default_infer_procedure,
     get_device,
 )
+from ._remote import ParameterBytes, export_parameters, import_parameters
 from ._shared import SharedSlots
 
 __all__ = [
@@ -132,6 +133,9 @@ class TorchTrainingModel(
         self._compile = compile
         self._copier = ModuleCopier()
         self._sync_version = 0
+        # Ray mode with replicas: the DistributedDataParallel wrapper of ``model``
+        # that forward() calls, so that gradients are averaged across replicas.
+        self._data_parallel: nn.Module | None = None
         model.to(device)
         if pretrained_parameter_file is not None:
             model.load_state_dict(
@@ -159,7 +163,14 @@ class TorchTrainingModel(
 
     @override
     def forward(self, *args: Any, **kwds: Any) -> Any:
-        """Call the training module with the same arguments."""
+        """Call the training module with the same arguments.
+
+        In a data-parallel Ray group the call goes through the module's
+        ``DistributedDataParallel`` wrapper, which averages the gradients.
+        """
+        wrapper = self._data_parallel
+        if wrapper is not None:
+            return wrapper(*args, **kwds)
         return self.model(*args, **kwds)
 
     @override
@@ -222,6 +233,7 @@ class TorchTrainingModel(
         """The model to send to a process; its copy plans are made anew there."""
         state = super().__getstate__()
         state["_copier"] = ModuleCopier()
+        state["_data_parallel"] = None
         return state
 
     def _share_with_process(self, lock: Any) -> SharedSlots:
@@ -245,6 +257,22 @@ class TorchTrainingModel(
         )
         inference._publish_to = slots  # pyright: ignore[reportPrivateUsage]
         self._inference_model = inference
+
+    def _export_parameters(self) -> ParameterBytes:
+        """Ray mode, the training side: this sync's tensors as bytes (views)."""
+        self._sync_version += 1
+        return export_parameters(self.model)
+
+    def _import_parameters(self, parameters: ParameterBytes, version: int) -> None:
+        """Ray mode, the agent's side: make ``parameters`` the inference model's.
+
+        Double-buffered unless ``in_place``, as a sync in this process.
+        """
+        self.inference_model._update_parameters(  # pyright: ignore[reportPrivateUsage]  # the pair's package-internal doorway
+            lambda target: import_parameters(parameters, target),
+            version,
+            None if self._in_place else self._new_inference_copy,
+        )
 
     @override
     def save_state(self, path: Path) -> None:

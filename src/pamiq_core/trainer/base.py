@@ -277,6 +277,11 @@ class Trainer(
         """
         if not self.is_trainable():
             return False
+        self._train_once()
+        return True
+
+    def _train_once(self) -> None:
+        """One training run without the trainability check (see :meth:`run`)."""
         self.setup()
         self._check_setup()
         self.train()
@@ -286,7 +291,6 @@ class Trainer(
         if self._held_models_checks_left > 0:
             self._check_held_models()
         self.global_step += 1
-        return True
 
     def _check_setup(self) -> None:
         """Hook for subclasses: check that :meth:`setup` did what the base needs."""

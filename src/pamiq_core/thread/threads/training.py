@@ -56,7 +56,9 @@ class TrainingThread(BackgroundThread):
             self._running_trainer = None
         if trained:
             end = time.fixed_perf_counter()
-            self.run_stats.setdefault(name, RunStats()).record(end - start, end)
+            self.run_stats.setdefault(name, RunStats()).record(
+                end - start, end, trainer.unsynced_models
+            )
             self._logger.debug(f"Trained {name} in {end - start:.2f} seconds")
             self._untrained_in_a_row = 0
             self._idle_wait = self.IDLE_WAIT_MIN
