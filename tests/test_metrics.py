@@ -307,6 +307,7 @@ class TestMetrics:
                     "mean_duration": 0.4,
                     "last_finished_at": None,
                     "since_last_run": None,
+                    "unsynced_models": [],
                 }
 
         snapshot = Metrics(trainers={"remote": RemoteTrainer()}).snapshot()
