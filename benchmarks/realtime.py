@@ -22,7 +22,9 @@ Cases: launch's defaults (every measure); without each measure (``LaunchConfig``
 field set to None or False); without the two measures against stalls (``gc_freeze``
 and ``preimport_torch``, which is how launch ran before them); interpreter defaults
 (no measure at all); and the agent alone, for reference. ``--training`` picks where
-the trainers run (the ``LaunchConfig`` setting; thread mode is what exists now).
+the trainers run (the ``LaunchConfig`` setting): ``thread`` or ``process``, or
+``thread,process`` to run every case in both modes, taking turns, and print the
+trainers' runs/s of process mode against thread mode round by round.
 
 ``--memory`` runs launch's defaults for ``--seconds`` (say 600) and prints, every
 tenth of it, the process's resident memory, the collector's generation counts and
@@ -37,7 +39,7 @@ so that it gets a core as soon as it wakes: on a loaded machine, what lateness
 remains then comes from this process (the GIL, the collector), not from the others.
 
 Usage: python benchmarks/realtime.py [--quick] [--seconds S] [--repeat N] [--fifo]
-       [--training thread] [--memory [--keep N [--cyclic]] [--gc-variant V]]
+       [--training thread|process|thread,process] [--memory [--keep N [--cyclic]] [--gc-variant V]]
        [--case C]
 """
 
@@ -80,10 +82,16 @@ from pamiq_core.torch import (
     TorchTrainingModel,
 )
 
+REFERENCE_MODE = "thread"
+"""The agent alone has no trainers, so it runs once, whatever the modes."""
+
 RATE = 100.0
 """Steps per second the agent is paced to."""
 
-TRAINING_MODES: dict[str, dict[str, Any]] = {"thread": {}}
+TRAINING_MODES: dict[str, dict[str, Any]] = {
+    "thread": {},
+    "process": {"training": "process"},
+}
 """``--training`` value to the ``LaunchConfig`` fields that select it."""
 
 ALL_OFF: dict[str, Any] = {
@@ -449,10 +457,10 @@ def resident_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def run_child(case: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Run one case in a fresh interpreter and return its measurements."""
+def run_child(case: str, args: argparse.Namespace, mode: str) -> dict[str, Any]:
+    """Run one case in a fresh interpreter, trainers in ``mode``; return its measures."""
     command = [sys.executable, __file__, "--child", case]
-    command += ["--seconds", str(args.seconds), "--training", args.training]
+    command += ["--seconds", str(args.seconds), "--training", mode]
     command += ["--keep", str(args.keep)]
     if args.cyclic:
         command.append("--cyclic")
@@ -513,6 +521,35 @@ def print_table(results: dict[str, list[dict[str, Any]]]) -> None:
         )
 
 
+def print_mode_ratios(
+    results: dict[str, list[dict[str, Any]]], modes: list[str]
+) -> None:
+    """Trainer runs/s of each mode against the first, launch defaults, per round."""
+    first = results.get(labelled(next(iter(CASES)), modes[0], modes))
+    for mode in modes[1:]:
+        other = results.get(labelled(next(iter(CASES)), mode, modes))
+        if not first or not other:
+            continue
+        for trainer in TRAINERS:
+            ratios = [
+                o["runs_per_s"][trainer] / f["runs_per_s"][trainer]
+                for o, f in zip(other, first, strict=True)
+                if f["runs_per_s"][trainer] > 0
+            ]
+            shown = spread(ratios, "{:.2f}x") if ratios else "n/a"
+            print(
+                f"{trainer} trainer runs/s, launch defaults, {mode} / {modes[0]}: "
+                f"{shown}"
+            )
+
+
+def labelled(case: str, mode: str, modes: list[str]) -> str:
+    """The table's name of ``case`` run in ``mode`` (the mode only if several)."""
+    if len(modes) == 1 or case == REFERENCE:
+        return case
+    return f"{case}, {mode}"
+
+
 def print_ratios(results: dict[str, list[dict[str, Any]]]) -> None:
     ours = results.get(next(iter(CASES)))
     baseline = results.get(BASELINE)
@@ -538,7 +575,7 @@ def memory_main(args: argparse.Namespace) -> None:
         f"{args.keep} {'cyclic ' if args.cyclic else ''}rows, gc variant: "
         f"{args.gc_variant or 'none'}\n"
     )
-    result = run_child(case, args)
+    result = run_child(case, args, args.modes[0])
     print(
         "| s | RSS MiB | gc.get_count() | frozen | full GCs so far "
         "| longest GC ms | of it CPU ms | max lateness ms |"
@@ -567,9 +604,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all cases")
     parser.add_argument(
         "--training",
-        choices=sorted(TRAINING_MODES),
         default="thread",
-        help="where the trainers run (the LaunchConfig setting)",
+        help="where the trainers run (the LaunchConfig setting): "
+        f"{' or '.join(TRAINING_MODES)}, or several separated by commas, which "
+        "take turns like the cases (for example thread,process)",
     )
     parser.add_argument(
         "--memory", action="store_true", help="memory and collector over time"
@@ -598,6 +636,10 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.seconds = args.seconds or (1.0 if args.quick else 10.0)
+    args.modes = args.training.split(",")
+    unknown = [m for m in args.modes if m not in TRAINING_MODES]
+    if unknown:
+        parser.error(f"--training: unknown modes {unknown}; known: {[*TRAINING_MODES]}")
     if args.child is not None:
         child_main(args)
         return
@@ -608,7 +650,7 @@ def main() -> None:
         )
     )
     print(
-        f"agent at {RATE:g} Hz, training: {args.training}"
+        f"agent at {RATE:g} Hz, training: {', '.join(args.modes)}"
         + (", agent thread under SCHED_FIFO" if args.fifo else "")
     )
     if args.memory:
@@ -623,17 +665,30 @@ def main() -> None:
         f"{args.seconds:g} s per case from the first step, {args.repeat} round(s), "
         "each case in a fresh process, cases taking turns\n"
     )
-    results: dict[str, list[dict[str, Any]]] = {case: [] for case in cases}
+    modes: list[str] = args.modes
+    runs = list(
+        dict.fromkeys(
+            (case, REFERENCE_MODE if case == REFERENCE else mode)
+            for case in cases
+            for mode in modes
+        )
+    )
+    results: dict[str, list[dict[str, Any]]] = {
+        labelled(case, mode, modes): [] for case, mode in runs
+    }
     for round_index in range(args.repeat):
-        order = cases[round_index % len(cases) :] + cases[: round_index % len(cases)]
-        for case in order:
-            results[case].append(run_child(case, args))
+        shift = round_index % len(runs)
+        for case, mode in runs[shift:] + runs[:shift]:
+            results[labelled(case, mode, modes)].append(run_child(case, args, mode))
     if args.repeat > 1:
         print("Each cell: lowest-highest over the rounds.\n")
     print_table(results)
     print()
-    print_ratios(results)
-    if args.case is not None:
+    if len(modes) == 1:
+        print_ratios(results)
+    else:
+        print_mode_ratios(results, modes)
+    if args.case is not None and len(modes) == 1:
         for run in results[args.case]:
             print(
                 f"five latest steps, (s after the first step, ms late): {run['worst']}"

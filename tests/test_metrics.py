@@ -75,6 +75,31 @@ class TestStepPeriods:
         steps.tick(101.0)
         assert steps.periods() == [1.0, 1.0]
 
+    def test_statistics_cover_every_period_since_they_were_last_taken(self) -> None:
+        steps = StepPeriods(window=2)  # the window does not limit them
+        assert steps.take_statistics() == (0, 0.0, 0.0)
+        for now in [0.0, 1.0, 3.0, 6.0]:
+            steps.tick(now)
+        count, mean, deviation = steps.take_statistics()
+        assert (count, mean, deviation) == (3, 2.0, pytest.approx(1.0))
+        steps.restart()  # a pause is not a period
+        steps.tick(100.0)
+        steps.tick(100.5)
+        assert steps.take_statistics() == (1, 0.5, 0.0)
+
+    def test_the_deviation_of_very_even_periods_stays_exact(self) -> None:
+        # 1 ms +/- 10 ps: a sum of squares of the periods cancels to a deviation
+        # about 14 times too large here; a running update keeps it.
+        steps = StepPeriods()
+        now = 0.0
+        for n in range(10_000):
+            steps.tick(now)
+            now += 1e-3 + (1e-11 if n % 2 else -1e-11)
+        count, mean, deviation = steps.take_statistics()
+        assert count == 9_999
+        assert mean == pytest.approx(1e-3, rel=1e-9)
+        assert deviation == pytest.approx(1e-11, rel=0.01)
+
     def test_reading_while_writing_never_fails(self) -> None:
         steps = StepPeriods(window=64)
         done = threading.Event()

@@ -475,7 +475,8 @@ def _attach_training_side(
         "switch_interval": config.switch_interval,
         "torch_num_threads": config.torch_num_threads,
         "gc_freeze": config.gc_freeze,
-        "preimport_torch": config.preimport_torch,
+        # no "preimport_torch": a group has no agent whose steps an import could
+        # stall, and importing first would only delay its first training run
         "seed": config.seed,
     }
     if config.training in ("process", "ray"):

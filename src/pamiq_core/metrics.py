@@ -342,6 +342,9 @@ class StepPeriods:
         self.steps = 0
         """Number of ticks recorded."""
         self._previous: float | None = None
+        self._count = 0  # periods since the last take_statistics() (Welford)
+        self._mean = 0.0
+        self._squared_deviations = 0.0
 
     def tick(self, now: float) -> None:
         """Record a step that happened at ``now`` (seconds, any monotonic clock)."""
@@ -350,8 +353,13 @@ class StepPeriods:
         self._previous = now
         if previous is None:
             return
+        period = now - previous
+        self._count += 1
+        delta = period - self._mean
+        self._mean += delta / self._count
+        self._squared_deviations += delta * (period - self._mean)
         index = self._index
-        self._periods[index] = now - previous
+        self._periods[index] = period
         index += 1
         self._index = 0 if index == self._window else index
         if self._filled < self._window:
@@ -360,6 +368,19 @@ class StepPeriods:
     def restart(self) -> None:
         """Forget the previous tick, so a pause is not counted as one long period."""
         self._previous = None
+
+    def take_statistics(self) -> tuple[int, float, float]:
+        """Count, mean and standard deviation of every period since the last call.
+
+        Unlike :meth:`summary`, which covers the recent window, this covers all the
+        periods since it was last called (the loop's thread calls it, for its
+        periodic step-time log), and starts the next count. Welford's running
+        update keeps the deviation exact where a sum of squares would cancel.
+        """
+        count, mean = self._count, self._mean
+        variance = self._squared_deviations / (count - 1) if count > 1 else 0.0
+        self._count, self._mean, self._squared_deviations = 0, 0.0, 0.0
+        return count, mean, math.sqrt(variance)
 
     def periods(self) -> list[float]:
         """The recorded periods of the window, in no particular order."""

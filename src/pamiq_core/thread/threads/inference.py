@@ -1,6 +1,5 @@
 """The inference thread: steps the interaction as fast as the interaction allows."""
 
-import math
 from typing import Any
 
 from typing_extensions import override
@@ -59,10 +58,6 @@ class InferenceThread(BackgroundThread):
         self._interaction = interaction
         self.step_periods = StepPeriods()
         """Recent step periods, for the metrics (written by this thread only)."""
-        self._previous_tick_time: float | None = None
-        self._count = 0
-        self._sum = 0.0
-        self._sum_of_squares = 0.0
         self._scheduler = TimeIntervalScheduler(
             log_tick_time_statistics_interval, self.log_tick_time_statistics
         )
@@ -74,19 +69,12 @@ class InferenceThread(BackgroundThread):
 
     def log_tick_time_statistics(self) -> None:
         """Log the mean and standard deviation of the step time since the last log."""
-        count = self._count
+        count, mean, deviation = self.step_periods.take_statistics()
         if count == 0:
             return
-        mean = self._sum / count
-        variance = (
-            max(0.0, self._sum_of_squares - count * mean * mean) / (count - 1)
-            if count > 1
-            else 0.0
-        )
         self._logger.info(
-            f"Step time: {mean:.3e} ± {math.sqrt(variance):.3e} [s] in {count} steps."
+            f"Step time: {mean:.3e} ± {deviation:.3e} [s] in {count} steps."
         )
-        self._count, self._sum, self._sum_of_squares = 0, 0.0, 0.0
 
     @override
     def on_start(self) -> None:
@@ -102,13 +90,6 @@ class InferenceThread(BackgroundThread):
         self._interaction.step()
         now = time.fixed_perf_counter()
         self.step_periods.tick(now)
-        previous = self._previous_tick_time
-        if previous is not None:
-            period = now - previous
-            self._count += 1
-            self._sum += period
-            self._sum_of_squares += period * period
-        self._previous_tick_time = now
         self._scheduler.update()
         if hook is not None:
             hook.after_step()
@@ -124,7 +105,6 @@ class InferenceThread(BackgroundThread):
     @override
     def on_resumed(self) -> None:
         """Resume the interaction, then report running."""
-        self._previous_tick_time = None
         self.step_periods.restart()
         self._interaction.on_resumed()
         if self._step_hook is not None:
