@@ -105,8 +105,9 @@ def plan_groups(
 ) -> list[TrainingGroup]:
     """Split the trainers into groups and give each the models and buffers it uses.
 
-    A trainer uses the models it fetched with ``get_training_model`` and the buffers
-    it fetched with ``get_data_user`` (or names as its training condition), in its
+    A trainer uses the models it fetched with ``get_training_model`` (and those it
+    holds without fetching them, ``Trainer.unsynced_models``) and the buffers it
+    fetched with ``get_data_user`` (or names as its training condition), in its
     attach hooks; so call this after the trainers are attached.
 
     Args:
@@ -176,6 +177,9 @@ def _uses(
     buffers: Mapping[str, DataBuffer[Any, Any]],
 ) -> tuple[set[str], set[str]]:
     model_names = set(trainer._retrieved_model_names)  # pyright: ignore[reportPrivateUsage]
+    # Models held without fetching travel with the trainer's attributes anyway: the
+    # group owns them, so that they train, are saved and are named as in thread mode.
+    model_names.update(trainer.unsynced_models)
     buffer_names = set(trainer._retrieved_data_user_names)  # pyright: ignore[reportPrivateUsage]
     condition = trainer.training_condition_data_user
     if condition is not None:
