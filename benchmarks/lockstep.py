@@ -13,7 +13,7 @@ Measured in one run, on this machine:
    one round of trainers after every step (torch is imported and warmed up
    first). ``--quick`` runs 20 pamiq seconds of it and projects the hour.
 
-Usage: python benchmarks/lockstep.py [--quick]
+Usage: python benchmarks/lockstep.py [--quick] [--demo-seconds S]
 """
 
 import argparse
@@ -162,7 +162,7 @@ def demo_hour(pamiq_seconds: float, tmp: Path) -> tuple[float, float, int, int]:
     )
 
 
-def run(quick: bool, tmp: Path) -> None:
+def run(quick: bool, tmp: Path, demo_seconds: float | None) -> None:
     size = 10_000 if quick else 200_000
     repeats = 2 if quick else 5
     print("machine:", describe_machine())
@@ -201,7 +201,7 @@ def run(quick: bool, tmp: Path) -> None:
                 f"lock-step mode {runs['lockstep']:,}: one per step)"
             )
 
-    pamiq_seconds = 20.0 if quick else 3600.0
+    pamiq_seconds = demo_seconds or (20.0 if quick else 3600.0)
     wall, training, steps, trained = demo_hour(pamiq_seconds, tmp / "demo")
     hour = wall * 3600.0 / pamiq_seconds
     print(
@@ -209,17 +209,24 @@ def run(quick: bool, tmp: Path) -> None:
         f"{trained:,} training runs) took {wall:.1f} s of real time, of which "
         f"{training:.1f} s in the trainer's train() ({training / wall:.0%})"
     )
-    what = "projected" if quick else "measured"
+    what = "measured" if pamiq_seconds == 3600.0 else "projected"
     print(f"one hour of pamiq time: {hour:.0f} s real ({what}), {3600.0 / hour:.1f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="seconds, for CI")
+    parser.add_argument(
+        "--demo-seconds",
+        type=float,
+        default=None,
+        help="pamiq seconds of the demo to run (default: 3600, or 20 with --quick); "
+        "a shorter run projects the hour",
+    )
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        run(args.quick, Path(tmp))
+        run(args.quick, Path(tmp), args.demo_seconds)
 
 
 if __name__ == "__main__":

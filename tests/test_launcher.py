@@ -182,6 +182,20 @@ class TestLaunchRuns:
         assert time.get_time_scale() == 1.0
         assert not time.is_paused()
 
+    def test_pamiq_time_left_paused_before_launch_runs_again(
+        self, states: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        # Paused pamiq time would hold every pamiq sleep, and so an agent that
+        # paces itself, for good: max_uptime (pamiq time) would never come either.
+        time.pause()
+        try:
+            system = System()
+            system.launch(states_dir=states, max_uptime=0.3)
+        finally:
+            time.resume()
+        assert system.agent.steps > 5
+        assert "Pamiq time was paused before launch; resuming it." in caplog.text
+
 
 class TestResume:
     def test_loads_a_saved_state_before_starting(self, states: Path) -> None:

@@ -242,7 +242,7 @@ class TestShutdownDeadline:
         [final] = snapshots(states)
         manifest = read_manifest(final)
         assert manifest is not None
-        assert manifest["components"] == ["interaction", "time", "tracking"]
+        assert manifest["components"] == ["interaction", "time", "tracking", "random"]
         assert manifest["skipped"] == {
             part: "the training thread did not stop"
             for part in ("models", "data", "trainers")

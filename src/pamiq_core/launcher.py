@@ -606,6 +606,9 @@ def _start_or_refuse(system: _System, config: LaunchConfig) -> None:
     assert system.training is not None
     system.control.open_web_api()
     try:
+        if time.is_paused():  # left so by code that paused it outside a launch
+            logger.warning("Pamiq time was paused before launch; resuming it.")
+            time.resume()
         logger.info(f"Setting time scale to {config.time_scale}")
         time.set_time_scale(config.time_scale)
         system.tracking.start()  # after the state is loaded, before the threads

@@ -40,8 +40,10 @@ def test_the_flood_exhausts_an_unguarded_server(
     results: dict[str, dict[str, Any]],
 ) -> None:
     unguarded = results["unguarded"]
-    assert unguarded["fds_most"] >= unguarded["fd_limit"] - 1, unguarded
+    # Its accept() ran out of file descriptors; the sampled peak of open ones may
+    # miss the moment of the limit itself by a few on a loaded machine.
     assert unguarded["accept_out_of_fds"] > 0, unguarded
+    assert unguarded["fds_most"] >= 0.9 * unguarded["fd_limit"], unguarded
     assert unguarded["seconds_until_none_held"] is None, unguarded
 
 
