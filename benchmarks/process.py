@@ -199,7 +199,10 @@ class Flooding(Agent[int, int]):
         self.sink: DataCollector[Any] = self.get_data_collector("sink")
 
     def step(self, observation: int) -> int:
-        self.sink.collect(self.item)
+        item = self.item
+        # A new array each step, as a sensor gives: the same object collected again
+        # and again would cross to a training process once per batch (pickle's memo).
+        self.sink.collect(item.copy() if isinstance(item, np.ndarray) else item)
         self.collected += 1
         if self.collected % 64 == 0:
             threading.Event().wait(
