@@ -1,5 +1,7 @@
 """The DQN trainer: fits the Q-network to bootstrapped targets from the replay buffer."""
 
+import json
+from pathlib import Path
 from typing import Any, cast
 
 import torch
@@ -118,3 +120,20 @@ class DQNTrainer(TorchTrainer):
         self.last_loss = loss.item()
         self.log_scalar("loss", self.last_loss)  # of the run's last step
         self.training_runs += 1
+
+    COUNTERS = ("training_runs", "gradient_steps", "target_refreshes", "last_loss")
+
+    @override
+    def save_state(self, path: Path) -> None:
+        """Save the optimizer and the counters (the target refresh follows them)."""
+        super().save_state(path)
+        counters = {name: getattr(self, name) for name in self.COUNTERS}
+        (path / "counters.json").write_text(json.dumps(counters), encoding="utf-8")
+
+    @override
+    def load_state(self, path: Path) -> None:
+        super().load_state(path)
+        saved = path / "counters.json"
+        if saved.is_file():  # snapshots of earlier versions of the sample have none
+            for name, value in json.loads(saved.read_text(encoding="utf-8")).items():
+                setattr(self, name, value)

@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     agent.report()
     logger.info(
-        f"Done: {trainer.training_runs} training runs this session, last loss {trainer.last_loss:.3g}. "
+        f"Done: {trainer.global_step} training runs in all, last loss {trainer.last_loss:.3g}. "
         f"State saved in {find_latest_state(args.states_dir)}"
     )
     logger.info('Continue with: make demo DEMO_ARGS="--resume latest"')

@@ -1,5 +1,6 @@
 """The trainer: fits the predictor to transitions sampled from the ring buffer."""
 
+from pathlib import Path
 from typing import Any, cast
 
 import torch
@@ -23,7 +24,6 @@ class DynamicsTrainer(TorchTrainer):
         self.steps_per_run = steps_per_run
         self.learning_rate = 3e-3
         self.last_loss = float("nan")
-        self.training_runs = 0
 
     @override
     def on_training_models_attached(self) -> None:
@@ -69,4 +69,15 @@ class DynamicsTrainer(TorchTrainer):
             self.last_loss = loss.item()
             total += self.last_loss
         self.log_scalar("loss", total / self.steps_per_run)  # at global_step
-        self.training_runs += 1
+
+    @override
+    def save_state(self, path: Path) -> None:
+        super().save_state(path)
+        (path / "last_loss").write_text(repr(self.last_loss), encoding="utf-8")
+
+    @override
+    def load_state(self, path: Path) -> None:
+        super().load_state(path)
+        saved = path / "last_loss"
+        if saved.is_file():  # snapshots of earlier versions of the demo have none
+            self.last_loss = float(saved.read_text(encoding="utf-8"))

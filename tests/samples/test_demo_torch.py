@@ -114,3 +114,18 @@ def test_logs_its_prediction_error_and_loss_to_csv_and_tensorboard(
         )  # float32 in the event file
     hparams = json.loads((tmp_path / "scalars.hparams.json").read_text())
     assert hparams["trainers/dynamics/batch_size"] == 128
+
+
+def test_with_the_trainer_in_a_process_it_learns_and_ends_with_its_state(
+    tmp_path: Path,
+) -> None:
+    reports = run_demo(
+        "--seconds", "15", "--states-dir", str(tmp_path), "--training", "process"
+    )
+    _, _, untrained, final_error, syncs = reports[-1]
+    assert syncs > 3  # parameters reached the agent from the training process
+    assert final_error < untrained / 5
+    final = find_latest_state(tmp_path)
+    assert final is not None
+    runs = int((final / "trainers" / "dynamics" / "global_step").read_text())
+    assert runs > 0
