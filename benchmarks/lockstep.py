@@ -158,7 +158,7 @@ def demo_hour(pamiq_seconds: float, tmp: Path) -> tuple[float, float, int, int]:
         time.perf_counter() - start,
         trainer.training_seconds,
         agent.steps,
-        trainer.training_runs,
+        trainer.global_step,
     )
 
 

@@ -174,6 +174,10 @@ def running(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Running]
     query = "" if token is None else f"?token={token}"
     try:
         eventually(lambda: client.get_status() is SystemStatus.ACTIVE)
+        # The web API answers while launch still prepares (importing torch's
+        # compiler stack when torch is loaded, seconds under coverage), before the
+        # agent's first step: the rates are measured from then on.
+        eventually(lambda: agent.steps > 0, what="the agent's first step")
         yield Running(agent, client, f"http://localhost:{port}/{query}")
     finally:
         client.shutdown()
