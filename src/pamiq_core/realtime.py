@@ -90,7 +90,7 @@ def import_lazy_torch_modules() -> list[str]:
     A module that fails to import is logged and skipped: the thread that needs it
     will then import it (and fail) as it would have without this.
     """
-    if "torch" not in sys.modules:
+    if sys.modules.get("torch") is None:  # not imported, or blocked (None)
         return []
     start = time.fixed_perf_counter()
     imported: list[str] = []
