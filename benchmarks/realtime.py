@@ -521,6 +521,21 @@ def print_table(results: dict[str, list[dict[str, Any]]]) -> None:
         )
 
 
+def runs_ratio(
+    ours: list[dict[str, Any]], baseline: list[dict[str, Any]], trainer: str
+) -> str | None:
+    """``trainer``'s runs/s in ``ours`` over ``baseline``, round by round, spread.
+
+    None if the trainer never ran in the baseline.
+    """
+    ratios = [
+        o["runs_per_s"][trainer] / b["runs_per_s"][trainer]
+        for o, b in zip(ours, baseline, strict=True)
+        if b["runs_per_s"][trainer] > 0
+    ]
+    return spread(ratios, "{:.2f}x") if ratios else None
+
+
 def print_mode_ratios(
     results: dict[str, list[dict[str, Any]]], modes: list[str]
 ) -> None:
@@ -531,12 +546,7 @@ def print_mode_ratios(
         if not first or not other:
             continue
         for trainer in TRAINERS:
-            ratios = [
-                o["runs_per_s"][trainer] / f["runs_per_s"][trainer]
-                for o, f in zip(other, first, strict=True)
-                if f["runs_per_s"][trainer] > 0
-            ]
-            shown = spread(ratios, "{:.2f}x") if ratios else "n/a"
+            shown = runs_ratio(other, first, trainer) or "n/a"
             print(
                 f"{trainer} trainer runs/s, launch defaults, {mode} / {modes[0]}: "
                 f"{shown}"
@@ -556,12 +566,7 @@ def print_ratios(results: dict[str, list[dict[str, Any]]]) -> None:
     if not ours or not baseline:
         return
     for trainer in TRAINERS:
-        ratios = [
-            o["runs_per_s"][trainer] / b["runs_per_s"][trainer]
-            for o, b in zip(ours, baseline, strict=True)
-            if b["runs_per_s"][trainer] > 0
-        ]
-        shown = spread(ratios, "{:.2f}x") if ratios else "n/a (no run in the baseline)"
+        shown = runs_ratio(ours, baseline, trainer) or "n/a (no run in the baseline)"
         print(
             f"{trainer} trainer runs/s, launch defaults / {BASELINE}: {shown} "
             "(target: at least 0.9x)"
