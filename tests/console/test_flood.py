@@ -40,10 +40,10 @@ def test_the_flood_exhausts_an_unguarded_server(
     results: dict[str, dict[str, Any]],
 ) -> None:
     unguarded = results["unguarded"]
-    # Its accept() ran out of file descriptors; the sampled peak of open ones may
-    # miss the moment of the limit itself by a few on a loaded machine.
+    # Its accept() failed for want of a file descriptor: the limit itself was hit.
+    # (The sampled peak of open descriptors is no proof either way: a sample can
+    # miss the moment of the limit by dozens on a loaded machine.)
     assert unguarded["accept_out_of_fds"] > 0, unguarded
-    assert unguarded["fds_most"] >= 0.9 * unguarded["fd_limit"], unguarded
     assert unguarded["seconds_until_none_held"] is None, unguarded
 
 
