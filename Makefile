@@ -4,8 +4,9 @@
 #                       .venv (all extras)
 #   make docs           build the user guide into site/ (.venv/bin/mkdocs serve: live)
 #   make test-pythons   the torch-free tests on Python 3.12 and 3.13, where pyenv has them
-# The browser tests drive Debian's Chromium; both test targets install it with
-# apt-get when it is missing (CHROMIUM=/path/to/chromium uses another binary).
+#                       (less the few that do not depend on the interpreter)
+# The browser tests drive Debian's Chromium; make test installs it with apt-get
+# when it is missing (CHROMIUM=/path/to/chromium uses another binary).
 
 PYTHON ?= python3
 VENV := .venv
@@ -47,7 +48,7 @@ docs: $(STAMP)
 
 test: lint typecheck pytest docs
 
-test-pythons: chromium
+test-pythons:
 	PYTHON=$(PYTHON) scripts/test-pythons.sh
 
 clean:
