@@ -119,7 +119,8 @@ def test_it_logs_episode_returns_and_the_loss_to_csv_and_tensorboard(
     final = FINAL.search(stdout)
     assert final
     last = [value for _, value in returns[-20:]]
-    assert sum(last) / len(last) == pytest.approx(float(final[1]), abs=0.05)
+    # as the sample prints it (316.25 prints as 316.2: a difference of 0.05 and more)
+    assert f"{sum(last) / len(last):.1f}" == final[1]
     # One loss per training run, at the trainer's global_step.
     runs = TRAINER.search(stdout)
     assert runs
