@@ -312,16 +312,23 @@ def flood(
             assert child.stdout.readline().strip() == CONNECTED
             connected_at = time.perf_counter()
             answered_while_full = authenticated_status(port)
-            none_held = None
+            # Since when the server has held none. None held is a moment between
+            # accept batches, unless it has closed the whole flood: on a loaded
+            # machine the kernel still queues some for accept(). A flood with
+            # failed connections never adds up, and is watched to the window's end.
+            none_since = None
             while time.perf_counter() < connected_at + window:
                 stats = server.connection_stats()
-                # open == 0 alone can be a moment between batches: on a loaded
-                # machine the kernel still queues some of the flood for accept()
-                closed = 0 if stats is None else stats.evicted + stats.timed_out
-                if stats is not None and stats.open == 0 and closed >= connections:
-                    none_held = time.perf_counter() - connected_at
+                if stats is None or stats.open > 0:
+                    none_since = None
+                    closed = 0
+                else:
+                    none_since = none_since or time.perf_counter()
+                    closed = stats.evicted + stats.timed_out
+                if closed >= connections:
                     break
                 time.sleep(0.01)
+            none_held = None if none_since is None else none_since - connected_at
             child.stdin.close()
             report = json.loads(child.stdout.read())
             child.wait(timeout=60)
