@@ -6,8 +6,8 @@
 #   scripts/test-pythons.sh --install  only install (.ci/run does this beside make test's
 #                                      own install, so the installs overlap)
 #
-# The venvs are installed side by side (pip is single-threaded), the tests one
-# interpreter after the other. Tests whose subject does not depend on the interpreter
+# The venvs are installed side by side (pip is single-threaded), and the tests run
+# side by side too, one interpreter per core. Tests whose subject does not depend on the interpreter
 # run once, on the main Python, in `make test`: the benchmark smoke runs, the browser,
 # the connection flood, the HTTP fuzzing and the kill-during-save drill.
 set -uo pipefail
@@ -78,10 +78,24 @@ done
 
 ran=()
 if [ "${1:-}" != "--install" ]; then
+    # The interpreters' runs go side by side (each is mostly one busy core), each
+    # into its own log, printed whole when it ends.
+    run_pids=() run_versions=()
     for version in "${versions[@]}"; do
         installed ".venv-$version" || continue
+        ".venv-$version/bin/pytest" --without-torch -q -p no:cacheprovider "${ONCE[@]}" \
+            > ".venv-$version.test.log" 2>&1 &
+        run_pids+=("$!")
+        run_versions+=("$version")
+    done
+    for i in "${!run_versions[@]}"; do
+        version=${run_versions[$i]}
+        wait "${run_pids[$i]}"
+        status=$?
         echo "=== Python $version"
-        if ".venv-$version/bin/pytest" --without-torch -q -p no:cacheprovider "${ONCE[@]}"; then
+        cat ".venv-$version.test.log"
+        rm -f ".venv-$version.test.log"
+        if [ "$status" -eq 0 ]; then
             ran+=("$(".venv-$version/bin/python" -c 'import platform; print(platform.python_version())')")
         else
             failed+=("$version")

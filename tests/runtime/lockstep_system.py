@@ -1,11 +1,15 @@
 """A small system without torch whose every part draws random numbers.
 
-A point does a random walk (the environment's own numpy generator adds noise);
+A point does a random walk in a box (the environment's own numpy generator adds
+noise);
 the agent pushes it back with a learned gain plus exploration noise from its own
 Python generator, logs where the point is, and collects each transition into a ring
 buffer and each observation into a random-replacement buffer. The trainer samples
 batches from the ring buffer (the buffer's generator), nudges the gain with a
-learning rate jittered by its own generator, and logs the gain. So any
+learning rate jittered by its own generator, and logs the gain. The box and a bounded
+nudge keep every value finite however the threads interleave: a trainer starved for
+a while on a busy machine must not see the point far away and throw the gain past
+where the walk diverges. So any
 nondeterminism anywhere shows up in the gain, the buffers or the logged values.
 """
 
@@ -58,6 +62,10 @@ class GainModel(TrainingModel[Gain]):
         self.gain = load_pickle(path.with_suffix(".pkl"))
 
 
+BOX = 10.0
+"""How far from 0 the point may go."""
+
+
 class RandomWalk(Environment[float, float], RandomMixin):
     def __init__(self) -> None:
         super().__init__()
@@ -67,7 +75,8 @@ class RandomWalk(Environment[float, float], RandomMixin):
         return self.x
 
     def affect(self, action: float) -> None:
-        self.x += action + float(self.np_rng.normal(0.0, 0.1))
+        moved = self.x + action + float(self.np_rng.normal(0.0, 0.1))
+        self.x = min(max(moved, -BOX), BOX)
 
     def save_state(self, path: Path) -> None:
         save_pickle(self.x, path.with_suffix(".pkl"))
@@ -126,7 +135,8 @@ class GainTrainer(Trainer, RandomMixin):
         buffer: DictRingBuffer[Any] = self.transitions.buffer  # type: ignore[assignment]
         batch = buffer.sample(4)
         rate = 0.01 * (1.0 + self.rng.random())
-        error = float(np.mean(batch["obs"] * (batch["obs"] + batch["action"])))
+        error = np.mean(batch["obs"] * (batch["obs"] + batch["action"]))
+        error = float(np.clip(error, -1.0, 1.0))
         self.model.gain += rate * error
         self.runs += 1
         self.log_scalar("gain", self.model.gain)

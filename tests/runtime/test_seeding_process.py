@@ -4,6 +4,7 @@ import random
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from runtime.lockstep_system import (
     build,
     follow_the_real_clocks,
 )
+from runtime.running import run_until, runs
 
 
 @pytest.fixture(autouse=True)
@@ -33,20 +35,20 @@ def restore_global_time() -> Iterator[None]:
 
 
 def draws_in_a_training_process(states: Path, seed: int) -> tuple[float, ...]:
+    """Run until the trainer has trained once (its process may take seconds to
+    start on a loaded machine), then read the draws from the final snapshot."""
     system = build()
-    launch(
-        Interaction(NoisyAgent(), RandomWalk()),
-        system["models"],
-        system["buffers"],
-        {"drawing": DrawingTrainer()},
-        LaunchConfig(
-            states_dir=states,
-            training="process",
-            seed=seed,
-            max_uptime=1.0,
-            web_api_address=None,
-        ),
-    )
+
+    def launch_drawing(**config: Any) -> None:
+        launch(
+            Interaction(NoisyAgent(), RandomWalk()),
+            system["models"],
+            system["buffers"],
+            {"drawing": DrawingTrainer()},
+            LaunchConfig(states_dir=states, training="process", seed=seed, **config),
+        )
+
+    run_until(launch_drawing, lambda port: runs(port, "drawing") > 0, "a training run")
     final = find_latest_state(states)
     assert final is not None
     draws = load_pickle(final / "trainers" / "drawing" / "draws.pkl")
