@@ -7,9 +7,10 @@
 #                                      own install, so the installs overlap)
 #
 # The venvs are installed side by side (pip is single-threaded), and the tests run
-# side by side too, one interpreter per core. Tests whose subject does not depend on the interpreter
-# run once, on the main Python, in `make test`: the benchmark smoke runs, the browser,
-# the connection flood, the HTTP fuzzing and the kill-during-save drill.
+# side by side too, one interpreter per core. Tests whose subject does not depend on
+# the interpreter run once, on the main Python, in `make test`: the benchmark smoke
+# runs, the browser, the connection flood, the HTTP fuzzing and the kill-during-save
+# drill.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

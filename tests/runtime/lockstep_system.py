@@ -1,16 +1,16 @@
 """A small system without torch whose every part draws random numbers.
 
 A point does a random walk in a box (the environment's own numpy generator adds
-noise);
-the agent pushes it back with a learned gain plus exploration noise from its own
-Python generator, logs where the point is, and collects each transition into a ring
-buffer and each observation into a random-replacement buffer. The trainer samples
-batches from the ring buffer (the buffer's generator), nudges the gain with a
-learning rate jittered by its own generator, and logs the gain. The box and a bounded
-nudge keep every value finite however the threads interleave: a trainer starved for
-a while on a busy machine must not see the point far away and throw the gain past
-where the walk diverges. So any
+noise); the agent pushes it back with a learned gain plus exploration noise from its
+own Python generator, logs where the point is, and collects each transition into a
+ring buffer and each observation into a random-replacement buffer. The trainer
+samples batches from the ring buffer (the buffer's generator), nudges the gain with a
+learning rate jittered by its own generator, and logs the gain. So any
 nondeterminism anywhere shows up in the gain, the buffers or the logged values.
+
+The box and a bounded nudge keep every value finite however the threads interleave:
+a trainer starved for a while on a busy machine must not find the point far away and
+throw the gain past where the walk diverges.
 """
 
 from pathlib import Path
