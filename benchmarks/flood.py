@@ -321,12 +321,11 @@ def flood(
                 stats = server.connection_stats()
                 if stats is None or stats.open > 0:
                     none_since = None
-                    closed = 0
                 else:
-                    none_since = none_since or time.perf_counter()
-                    closed = stats.evicted + stats.timed_out
-                if closed >= connections:
-                    break
+                    if none_since is None:
+                        none_since = time.perf_counter()
+                    if stats.evicted + stats.timed_out >= connections:
+                        break
                 time.sleep(0.01)
             none_held = None if none_since is None else none_since - connected_at
             child.stdin.close()
